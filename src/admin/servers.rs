@@ -1,0 +1,168 @@
+//! The server calls of the admin API: getServers, getServerInfo, addServer, updateServer,
+//! deleteServer, panicServer.
+
+use super::{error, json_string, param_missing, AdminCall};
+use crate::app::State;
+use crate::gateway::respond::Reply;
+use crate::pool::poller::panic_server;
+use crate::store::{format_decimal, Server, ServerChange, ServerState, StoreError};
+use serde_json::{json, Value};
+
+pub async fn dispatch(state: &State, action: &str, call: AdminCall) -> Reply {
+    let result = match action {
+        "getServers" => get_servers(state).await,
+        "getServerInfo" => with_server(state, &call).await.map(|s| Reply::json(200, &server_json(&s))),
+        "addServer" => add_server(state, &call).await,
+        "updateServer" => update_server(state, &call).await,
+        "deleteServer" => delete_server(state, &call).await,
+        "panicServer" => panic(state, &call).await,
+        // Tenants arrive with multitenancy; until then Scalelite's answer for a disabled feature.
+        _ => Ok(Reply::json(412, &json!({ "message": "Multitenancy is disabled" }))),
+    };
+    result.unwrap_or_else(|r| r)
+}
+
+/// A server as the admin API shows it.
+pub fn server_json(s: &Server) -> Value {
+    json!({
+        "id": s.id,
+        "url": s.url,
+        "secret": s.secret,
+        "tag": s.tag.clone().unwrap_or_default(),
+        "bbb_version": s.bbb_version.clone().unwrap_or_default(),
+        "state": s.effective_state().as_str(),
+        "load": s.load.map(Value::from).unwrap_or_else(|| Value::from("unavailable")),
+        "load_multiplier": match &s.load_multiplier {
+            Some(m) => Value::from(m.clone()),
+            None => Value::from(1.0),
+        },
+        "online": if s.online { "online" } else { "offline" },
+    })
+}
+
+fn store_failure(e: StoreError) -> Reply {
+    log::error!("admin: store: {e}");
+    error(500, &e.to_string())
+}
+
+async fn get_servers(state: &State) -> Result<Reply, Reply> {
+    let mut servers = state.registry.store().servers().await.map_err(store_failure)?;
+    if servers.is_empty() {
+        return Err(error(404, "No servers are configured"));
+    }
+    servers.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Reply::json(200, &Value::Array(servers.iter().map(server_json).collect())))
+}
+
+async fn with_server(state: &State, call: &AdminCall) -> Result<Server, Reply> {
+    let id = call.value("id").unwrap_or_default();
+    match state.registry.store().server(&id).await.map_err(store_failure)? {
+        Some(s) => Ok(s),
+        None => Err(error(404, &format!("Couldn't find server with id={id}"))),
+    }
+}
+
+/// A positive decimal from a JSON value, or `None` when it is blank, zero or not a number.
+fn multiplier(v: Option<&Value>) -> Option<Result<String, ()>> {
+    let raw = v.and_then(json_string)?;
+    if raw.trim().is_empty() {
+        return None;
+    }
+    Some(match raw.trim().parse::<f64>() {
+        Ok(m) if m != 0.0 && m.is_finite() => Ok(format_decimal(m)),
+        _ => Err(()),
+    })
+}
+
+fn blank(v: Option<&Value>) -> Option<String> {
+    v.and_then(json_string).filter(|s| !s.trim().is_empty())
+}
+
+async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+    let obj = call.object("server").ok_or_else(|| Reply::from(param_missing("server")))?;
+    let (Some(url), Some(secret)) = (blank(obj.get("url")), blank(obj.get("secret"))) else {
+        return Err(error(400, "Server needs a URL and a secret"));
+    };
+    let id = if state.config.server_id_is_hostname {
+        url::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_else(|| url.to_ascii_lowercase())
+    } else {
+        uuid::Uuid::new_v4().to_string()
+    };
+    let mut server = Server::new(id, url, secret);
+    // Scalelite turns an unreadable or zero multiplier into 1.0 here (updateServer refuses it).
+    server.load_multiplier = Some(multiplier(obj.get("load_multiplier")).and_then(Result::ok).unwrap_or_else(|| "1.0".into()));
+    server.tag = blank(obj.get("tag"));
+    match state.registry.store().add_server(server).await {
+        Ok(s) => {
+            let _ = state.registry.refresh().await;
+            Ok(Reply::json(201, &server_json(&s)))
+        }
+        Err(e @ StoreError::ServerExists(_)) => Err(error(400, &e.to_string())),
+        Err(e) => Err(store_failure(e)),
+    }
+}
+
+async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+    let server = with_server(state, call).await?;
+    let obj = call
+        .object("server")
+        .ok_or_else(|| error(400, "param is missing or the value is empty: server"))?;
+    let mut change = ServerChange::default();
+    if let Some(s) = blank(obj.get("state")) {
+        change.state = Some(match s.as_str() {
+            "enable" => ServerState::Enabled,
+            "cordon" => ServerState::Cordoned,
+            "disable" => ServerState::Disabled,
+            other => return Err(error(400, &format!("Invalid state parameter: {other}"))),
+        });
+    }
+    match multiplier(obj.get("load_multiplier")) {
+        Some(Ok(m)) => change.load_multiplier = Some(m),
+        Some(Err(())) => return Err(error(400, "Load-multiplier must be a non-zero number")),
+        None => {}
+    }
+    change.secret = blank(obj.get("secret"));
+    if let Some(tag) = obj.get("tag") {
+        change.tag = Some(json_string(tag).filter(|t| !t.trim().is_empty()));
+    }
+    let updated = state.registry.store().update_server(&server.id, change).await.map_err(store_failure)?;
+    state.registry.note(&updated);
+    Ok(Reply::json(200, &server_json(&updated)))
+}
+
+async fn delete_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+    let server = with_server(state, call).await?;
+    if let Err(e) = state.registry.store().delete_server(&server.id).await {
+        return Err(error(400, &format!("Couldn't destroy server id={}: {e}", server.id)));
+    }
+    state.registry.forget(&server.id);
+    Ok(Reply::json(200, &json!({ "success": format!("Server id={} was destroyed", server.id) })))
+}
+
+async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+    let server = with_server(state, call).await?;
+    // Truthy when present and not blank: JSON false is false, the string "false" is true (Q20
+    // is reproduced only as far as JSON booleans go; see the README).
+    let keep_state = match call.body.as_ref().and_then(|b| b.get("keep_state")) {
+        Some(Value::Bool(b)) => *b,
+        Some(v) => json_string(v).is_some_and(|s| !s.trim().is_empty() && s != "false"),
+        None => call.params.present("keep_state").is_some_and(|s| s != "false"),
+    };
+    let failed = || error(400, &format!("Couldn't disable server id={}", server.id));
+    let store = state.registry.store();
+    panic_server(store.as_ref(), &state.client, &state.registry, &server, state.config.timeouts, true)
+        .await
+        .map_err(|_| failed())?;
+    if !keep_state {
+        let change = ServerChange { state: Some(ServerState::Disabled), ..Default::default() };
+        let updated = store.update_server(&server.id, change).await.map_err(|_| failed())?;
+        state.registry.note(&updated);
+    }
+    Ok(Reply::json(
+        200,
+        &json!({ "success": format!("Server id={} has been disabled and the meetings have been destroyed", server.id) }),
+    ))
+}

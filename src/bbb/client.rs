@@ -1,0 +1,199 @@
+//! Calls to BBB servers over Pingora's HTTP connector (one TLS stack and connection pool).
+
+use super::query::Params;
+use super::xml::{self, Envelope};
+use super::Algorithm;
+use crate::config::Timeouts;
+use bytes::{Bytes, BytesMut};
+use pingora::connectors::http::Connector;
+use pingora::protocols::http::client::HttpSession;
+use pingora::upstreams::peer::HttpPeer;
+use pingora_http::RequestHeader;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where a BBB server's API lives, resolved ahead of time so no request waits on DNS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub tls: bool,
+    /// Host (and port when not the default), for the Host header.
+    pub authority: String,
+    /// Host name only, for SNI.
+    pub host: String,
+    /// The API path with a trailing `/`, e.g. `/bigbluebutton/api/`.
+    pub base_path: String,
+}
+
+impl Endpoint {
+    /// Parse a server URL and resolve its host.
+    pub async fn resolve(server_url: &str) -> Result<Endpoint, String> {
+        let url = url::Url::parse(server_url).map_err(|e| format!("bad server url {server_url}: {e}"))?;
+        let tls = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("unsupported scheme {other} in {server_url}")),
+        };
+        let host = url.host_str().ok_or_else(|| format!("no host in {server_url}"))?.to_string();
+        let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+        let lookup_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let addr = tokio::net::lookup_host((lookup_host.as_str(), port))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{host} has no address"))?;
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let mut base_path = url.path().to_string();
+        if !base_path.ends_with('/') {
+            base_path.push('/');
+        }
+        Ok(Endpoint {
+            addr,
+            tls,
+            authority,
+            host: lookup_host,
+            base_path,
+        })
+    }
+
+    /// A Pingora peer for this endpoint with every timeout set (Pingora's defaults are none).
+    pub fn peer(&self, timeouts: Timeouts) -> HttpPeer {
+        let mut peer = HttpPeer::new(self.addr, self.tls, self.host.clone());
+        peer.options.connection_timeout = Some(timeouts.connect);
+        peer.options.total_connection_timeout = Some(timeouts.connect * 2);
+        peer.options.read_timeout = Some(timeouts.response);
+        peer.options.write_timeout = Some(timeouts.response);
+        peer.options.idle_timeout = Some(Duration::from_secs(60));
+        peer
+    }
+}
+
+/// `action?query&checksum=…`, signed for a server's secret, as a path below its base path.
+pub fn signed_path(ep_base_path: &str, action: &str, params: &Params, secret: &str, algo: Algorithm) -> String {
+    let query = params.encode();
+    let sum = algo.hex_digest(&[action.as_bytes(), query.as_bytes(), secret.as_bytes()]);
+    if query.is_empty() {
+        format!("{ep_base_path}{action}?checksum={sum}")
+    } else {
+        format!("{ep_base_path}{action}?{query}&checksum={sum}")
+    }
+}
+
+/// Why an upstream call produced no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("Response did not include returncode")]
+    NoReturncode,
+    #[error("{key}: {message}")]
+    Failed { key: String, message: String },
+}
+
+/// A successful BBB answer: the parsed envelope and the raw body (passed on verbatim).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub envelope: Envelope,
+    pub body: Bytes,
+}
+
+/// A BBB API client. Create one per Pingora service: its connection pool belongs to the
+/// runtime that uses it.
+pub struct BbbClient {
+    connector: Connector,
+    algo: Algorithm,
+}
+
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+impl BbbClient {
+    pub fn new(algo: Algorithm) -> Self {
+        BbbClient {
+            connector: Connector::new(None),
+            algo,
+        }
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algo
+    }
+
+    /// Call an API action and interpret the answer as Scalelite does: no returncode →
+    /// `NoReturncode`; FAILED → BBB's own key and message.
+    pub async fn api(
+        &self,
+        ep: &Endpoint,
+        secret: &str,
+        action: &str,
+        params: &Params,
+        xml_body: Option<Bytes>,
+        timeouts: Timeouts,
+    ) -> Result<Answer, UpstreamError> {
+        let path = signed_path(&ep.base_path, action, params, secret, self.algo);
+        let (_, body) = self.raw(ep, &path, xml_body, timeouts).await?;
+        let envelope = xml::parse_envelope(&body).ok_or(UpstreamError::NoReturncode)?;
+        if !envelope.is_success() {
+            return Err(UpstreamError::Failed {
+                key: envelope.message_key.clone().unwrap_or_default(),
+                message: envelope.message.clone().unwrap_or_default(),
+            });
+        }
+        Ok(Answer { envelope, body })
+    }
+
+    /// One HTTP exchange: GET, or POST with an XML body. Bounded by connect + response timeout.
+    pub async fn raw(
+        &self,
+        ep: &Endpoint,
+        path_and_query: &str,
+        xml_body: Option<Bytes>,
+        timeouts: Timeouts,
+    ) -> Result<(u16, Bytes), UpstreamError> {
+        let limit = timeouts.connect + timeouts.response;
+        match tokio::time::timeout(limit, self.exchange(ep, path_and_query, xml_body, timeouts)).await {
+            Ok(r) => r.map_err(|e| UpstreamError::Transport(e.to_string())),
+            Err(_) => Err(UpstreamError::Transport("timed out".into())),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        ep: &Endpoint,
+        path_and_query: &str,
+        xml_body: Option<Bytes>,
+        timeouts: Timeouts,
+    ) -> pingora::Result<(u16, Bytes)> {
+        let peer = ep.peer(timeouts);
+        let (mut session, _reused) = self.connector.get_http_session(&peer).await?;
+        let method = if xml_body.is_some() { "POST" } else { "GET" };
+        let mut req = RequestHeader::build(method, path_and_query.as_bytes(), None)?;
+        req.insert_header("Host", ep.authority.as_str())?;
+        req.insert_header("User-Agent", "scalelite")?;
+        req.insert_header("Accept", "application/xml")?;
+        if let Some(body) = &xml_body {
+            req.insert_header("Content-Type", "application/xml")?;
+            req.insert_header("Content-Length", body.len().to_string())?;
+        }
+        session.write_request_header(Box::new(req)).await?;
+        if let Some(body) = xml_body {
+            session.write_request_body(body, true).await?;
+        }
+        session.finish_request_body().await?;
+        session.read_response_header().await?;
+        let status = session.response_header().map(|h| h.status.as_u16()).unwrap_or(0);
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = session.read_response_body().await? {
+            if buf.len() + chunk.len() > MAX_BODY {
+                return pingora::Error::e_explain(pingora::ErrorType::InvalidHTTPHeader, "BBB answer too large");
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if let HttpSession::H1(_) = &session {
+            self.connector.release_http_session(session, &peer, Some(Duration::from_secs(60))).await;
+        }
+        Ok((status, buf.freeze()))
+    }
+}

@@ -1,0 +1,346 @@
+//! Configuration: the YAML file, Scalelite's environment variables on top, validated into one struct.
+
+mod env;
+mod file;
+
+pub use env::Env;
+pub use file::{FileConfig, ServerSection};
+
+use crate::bbb::{Algorithm, Checksum};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Parameter rules for one call (create or join), in Scalelite's precedence order.
+#[derive(Debug, Clone, Default)]
+pub struct ParamPolicy {
+    pub exclude: Vec<String>,
+    pub defaults: Vec<(String, String)>,
+    pub overrides: Vec<(String, String)>,
+}
+
+/// Everything the poller needs to know.
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    pub interval: Duration,
+    pub concurrency: usize,
+    pub wait_timeout: Duration,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    pub load_min_user_count: u64,
+    pub load_join_buffer: Duration,
+}
+
+/// Timeouts of calls to BBB servers.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub response: Duration,
+}
+
+impl Timeouts {
+    /// Scalelite shortens timeouts for servers already marked offline, so a dead server
+    /// cannot hold a request for the full response timeout.
+    pub fn reduced(self) -> Timeouts {
+        let r = self.response.as_secs_f64();
+        let clamp = |lo: f64, v: f64| Duration::from_secs_f64(v.max(lo).min(r.max(lo)));
+        Timeouts {
+            connect: clamp(0.2, r / 10.0),
+            response: clamp(0.5, r / 10.0),
+        }
+    }
+}
+
+/// The one configuration struct the program reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub threads: usize,
+    pub data_dir: PathBuf,
+    pub checksum: Checksum,
+    pub build_number: Option<String>,
+    pub url_host: Option<String>,
+    pub server_id_is_hostname: bool,
+    pub max_meeting_duration: u64,
+    pub meeting_ttl: Duration,
+    pub voice_bridge_len: usize,
+    pub use_external_voice_bridge: bool,
+    pub get_meetings_api_disabled: bool,
+    pub create: ParamPolicy,
+    pub join: ParamPolicy,
+    pub poller: PollerConfig,
+    pub timeouts: Timeouts,
+    pub servers: Vec<ServerSection>,
+    pub redis_url: Option<String>,
+}
+
+impl Config {
+    /// Read the file (if any), overlay the environment, validate. Every problem is listed.
+    pub fn load(path: Option<&Path>, env: &Env) -> Result<Config, Vec<String>> {
+        let file = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| vec![format!("{}: {e}", p.display())])?;
+                serde_yaml::from_str::<FileConfig>(&text)
+                    .map_err(|e| vec![format!("{}: {e}", p.display())])?
+            }
+            None => FileConfig::default(),
+        };
+        Self::build(file, env)
+    }
+
+    pub fn build(file: FileConfig, env: &Env) -> Result<Config, Vec<String>> {
+        let mut errors = Vec::new();
+        let listen_sec = file.listen.unwrap_or_default();
+        let meetings = file.meetings.unwrap_or_default();
+        let poller = file.poller.unwrap_or_default();
+
+        let port = env
+            .number::<u32>("PORT", &mut errors)
+            .or(listen_sec.port)
+            .unwrap_or(3000);
+        if port == 0 || port > 65535 {
+            errors.push(format!("port {port} is out of range"));
+        }
+        let address = listen_sec.address.unwrap_or_else(|| "0.0.0.0".into());
+
+        // LOADBALANCER_SECRET first, then LOADBALANCER_SECRETS: the order matters to Scalelite.
+        let mut secrets = Vec::new();
+        if env.get("LOADBALANCER_SECRET").is_some() || env.get("LOADBALANCER_SECRETS").is_some() {
+            if let Some(s) = env.value("LOADBALANCER_SECRET") {
+                secrets.push(s.to_string());
+            }
+            if let Some(list) = env.get("LOADBALANCER_SECRETS") {
+                secrets.extend(list.split(':').filter(|s| !s.is_empty()).map(String::from));
+            }
+        } else {
+            secrets = file.secrets.unwrap_or_default();
+        }
+        if secrets.is_empty() {
+            errors.push("no secret: set LOADBALANCER_SECRET (or `secrets` in the config file)".into());
+        }
+
+        let (allowed, outgoing) = checksum_algorithms(env, file.checksum_algorithms, &mut errors);
+
+        let num = |key: &str, file_v: Option<i64>, default: i64, errors: &mut Vec<String>| {
+            let v = env.number::<i64>(key, errors).or(file_v).unwrap_or(default);
+            if v < 0 {
+                errors.push(format!("{key}: must not be negative (got {v})"));
+            }
+            v.max(0) as u64
+        };
+        let secs = |key: &str, file_v: Option<f64>, default: f64, errors: &mut Vec<String>| {
+            let v = env.number::<f64>(key, errors).or(file_v).unwrap_or(default);
+            if !(v.is_finite() && v > 0.0) {
+                errors.push(format!("{key}: must be a positive number of seconds (got {v})"));
+                return Duration::from_secs_f64(default);
+            }
+            Duration::from_secs_f64(v)
+        };
+
+        let voice_bridge_len = num("VOICE_BRIDGE_LEN", meetings.voice_bridge_len, 9, &mut errors);
+        if !(5..=16).contains(&voice_bridge_len) {
+            errors.push(format!("VOICE_BRIDGE_LEN: must be between 5 and 16 (got {voice_bridge_len})"));
+        }
+        let healthy = num("SERVER_HEALTHY_THRESHOLD", poller.healthy_threshold, 1, &mut errors);
+        let unhealthy = num("SERVER_UNHEALTHY_THRESHOLD", poller.unhealthy_threshold, 2, &mut errors);
+        if healthy == 0 || unhealthy == 0 {
+            errors.push("SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be at least 1".into());
+        }
+        // POLLER_THREADS is Scalelite's pool size (one thread is its coordinator).
+        let concurrency = match env.number::<i64>("POLLER_THREADS", &mut errors) {
+            Some(t) => (t - 1).max(1) as u64,
+            None => num("POLLER_CONCURRENCY", poller.concurrency, 64, &mut errors).max(1),
+        };
+
+        let create = param_policy("CREATE", meetings.create, env, &mut errors);
+        let join = param_policy("JOIN", meetings.join, env, &mut errors);
+
+        let servers = file.servers.unwrap_or_default();
+        for (i, s) in servers.iter().enumerate() {
+            if !(s.url.starts_with("http://") || s.url.starts_with("https://")) {
+                errors.push(format!("servers[{i}]: url must start with http:// or https:// (got '{}')", s.url));
+            }
+            if s.secret.trim().is_empty() {
+                errors.push(format!("servers[{i}]: secret is empty"));
+            }
+            if matches!(s.load_multiplier, Some(m) if !(m > 0.0)) {
+                errors.push(format!("servers[{i}]: load_multiplier must be > 0"));
+            }
+        }
+
+        let config = Config {
+            listen: format!("{address}:{port}"),
+            threads: file.threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+            }),
+            data_dir: PathBuf::from(
+                env.value("SCALELITE_DATA_DIR")
+                    .map(String::from)
+                    .or(file.data_dir)
+                    .unwrap_or_else(|| "data".into()),
+            ),
+            checksum: Checksum::new(secrets, allowed, outgoing),
+            build_number: env.value("BUILD_NUMBER").map(String::from).or(file.build_number),
+            url_host: env.value("URL_HOST").map(String::from).or(file.url_host),
+            server_id_is_hostname: env
+                .flag("SERVER_ID_IS_HOSTNAME")
+                .or(file.server_id_is_hostname)
+                .unwrap_or(false),
+            max_meeting_duration: num("MAX_MEETING_DURATION", meetings.max_duration, 0, &mut errors),
+            meeting_ttl: Duration::from_secs(num("DEFAULT_MEETING_TTL", meetings.default_ttl, 86_400, &mut errors).max(1)),
+            voice_bridge_len: voice_bridge_len as usize,
+            use_external_voice_bridge: env
+                .flag("USE_EXTERNAL_VOICE_BRIDGE")
+                .or(meetings.use_external_voice_bridge)
+                .unwrap_or(false),
+            get_meetings_api_disabled: env
+                .flag("GET_MEETINGS_API_DISABLED")
+                .or(meetings.get_meetings_api_disabled)
+                .unwrap_or(false),
+            create,
+            join,
+            poller: PollerConfig {
+                interval: secs("POLL_INTERVAL", poller.interval, 60.0, &mut errors),
+                concurrency: concurrency as usize,
+                wait_timeout: secs("POLLER_WAIT_TIMEOUT", poller.wait_timeout, 10.0, &mut errors),
+                healthy_threshold: healthy as u32,
+                unhealthy_threshold: unhealthy as u32,
+                load_min_user_count: num("LOAD_MIN_USER_COUNT", poller.load_min_user_count, 15, &mut errors),
+                load_join_buffer: Duration::from_secs_f64(
+                    60.0 * env
+                        .number::<f64>("LOAD_JOIN_BUFFER_TIME", &mut errors)
+                        .or(poller.load_join_buffer_time)
+                        .unwrap_or(15.0)
+                        .max(0.0),
+                ),
+            },
+            timeouts: Timeouts {
+                connect: secs("CONNECT_TIMEOUT", poller.connect_timeout, 5.0, &mut errors),
+                response: secs("RESPONSE_TIMEOUT", poller.response_timeout, 10.0, &mut errors),
+            },
+            servers,
+            redis_url: env.value("REDIS_URL").map(String::from),
+        };
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Allowed incoming algorithms and the outgoing one (the strongest allowed; SHA256 when unset).
+fn checksum_algorithms(
+    env: &Env,
+    file: Option<Vec<String>>,
+    errors: &mut Vec<String>,
+) -> (Vec<Algorithm>, Algorithm) {
+    let names: Option<Vec<String>> = env
+        .value("LOADBALANCER_CHECKSUM_ALGORITHM")
+        .map(|v| v.split(':').map(String::from).collect())
+        .or(file);
+    let Some(names) = names else {
+        let all = vec![Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha384, Algorithm::Sha512];
+        return (all, Algorithm::Sha256);
+    };
+    let mut allowed = Vec::new();
+    for n in &names {
+        match Algorithm::from_name(n.trim()) {
+            Some(a) => allowed.push(a),
+            None => errors.push(format!(
+                "LOADBALANCER_CHECKSUM_ALGORITHM: unknown algorithm '{n}' (use SHA1, SHA256, SHA384, SHA512)"
+            )),
+        }
+    }
+    let outgoing = allowed.iter().copied().max().unwrap_or(Algorithm::Sha256);
+    (allowed, outgoing)
+}
+
+fn param_policy(
+    call: &str,
+    file: Option<file::ParamRules>,
+    env: &Env,
+    errors: &mut Vec<String>,
+) -> ParamPolicy {
+    let file = file.unwrap_or_default();
+    let from_map = |m: Option<serde_yaml::Mapping>, errors: &mut Vec<String>| -> Vec<(String, String)> {
+        m.unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| match (yaml_scalar(&k), yaml_scalar(&v)) {
+                (Some(k), Some(v)) => Some((k, v)),
+                _ => {
+                    errors.push(format!("meetings.{}: parameters must be scalars", call.to_lowercase()));
+                    None
+                }
+            })
+            .collect()
+    };
+    let file_defaults = from_map(file.defaults, errors);
+    let file_overrides = from_map(file.overrides, errors);
+    ParamPolicy {
+        exclude: env
+            .list(&format!("{call}_EXCLUDE_PARAMS"))
+            .or(file.exclude)
+            .unwrap_or_default(),
+        defaults: env
+            .pairs(&format!("DEFAULT_{call}_PARAMS"), errors)
+            .unwrap_or(file_defaults),
+        overrides: env
+            .pairs(&format!("OVERRIDE_{call}_PARAMS"), errors)
+            .unwrap_or(file_overrides),
+    }
+}
+
+fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn env_wins_and_defaults_apply() {
+        let c = Config::build(FileConfig::default(), &env(&[("LOADBALANCER_SECRET", "s"), ("PORT", "8080")])).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:8080");
+        assert_eq!(c.checksum.outgoing(), Algorithm::Sha256);
+        assert_eq!(c.voice_bridge_len, 9);
+        assert_eq!(c.poller.unhealthy_threshold, 2);
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let errs = Config::build(
+            FileConfig::default(),
+            &env(&[("PORT", "x"), ("LOADBALANCER_CHECKSUM_ALGORITHM", "sha256"), ("DEFAULT_JOIN_PARAMS", "a")]),
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 4, "{errs:?}");
+    }
+
+    #[test]
+    fn strongest_listed_algorithm_signs() {
+        let c = Config::build(
+            FileConfig::default(),
+            &env(&[("LOADBALANCER_SECRET", "s"), ("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512")]),
+        )
+        .unwrap();
+        assert_eq!(c.checksum.outgoing(), Algorithm::Sha512);
+    }
+
+    #[test]
+    fn reduced_timeouts_match_scalelite() {
+        let t = Timeouts { connect: Duration::from_secs(5), response: Duration::from_secs(10) }.reduced();
+        assert_eq!(t.connect, Duration::from_secs(1));
+        assert_eq!(t.response, Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,152 @@
+//! `create`: place a new meeting on the least-loaded server that fits its tags (or find where
+//! it already runs), rewrite its parameters and create it there.
+
+use super::{params, ApiCall, Reply};
+use crate::app::State;
+use crate::bbb::client::UpstreamError;
+use crate::bbb::{ApiError, Params};
+use crate::pool::{PlacementError, TagSpec};
+use crate::store::{Meeting, NewMeeting, Server, ServerState, StoreError};
+use rand::distributions::{Alphanumeric, DistString};
+
+const TAG: &str = "meta_server-tag";
+
+/// A failed upstream create of a new meeting is retried on the next server at most this often.
+const MAX_PLACEMENT_TRIES: usize = 3;
+
+pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
+    let meeting_id = call.params.present("meetingID").ok_or(ApiError::MissingMeetingId)?.to_string();
+    let mut params = call.params.clone();
+    // The tag used for placement: env override > client > env default.
+    let lookup = |list: &[(String, String)]| list.iter().find(|(k, _)| k == TAG).map(|(_, v)| v.clone());
+    let policy = &state.config.create;
+    let tag = [lookup(&policy.overrides), params.get(TAG).map(String::from), lookup(&policy.defaults)]
+        .into_iter()
+        .flatten()
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_default();
+    params.set(TAG, Some(tag.clone()));
+
+    let store = state.registry.store();
+    if let Some(existing) = store.meeting(&meeting_id).await.map_err(state.store_error())? {
+        if let Some(server) = keep_pin(state, &existing).await {
+            return create_on(state, &call, params, &existing, &server, false).await;
+        }
+        store.delete_meeting(&existing.id).await.map_err(state.store_error())?;
+    }
+
+    let servers = store.servers().await.map_err(state.store_error())?;
+    let order = state.placement.order(&servers, &TagSpec::parse(&tag)).await.map_err(|e| match e {
+        PlacementError::NoServers => ApiError::internal("Could not find any available servers."),
+        PlacementError::TagUnavailable(t) => ApiError::ServerTagUnavailable(t),
+    })?;
+    let moderator_pw = params
+        .present("moderatorPW")
+        .map(String::from)
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::thread_rng(), 8));
+    let mut last = ApiError::internal("Unable to create meeting on server.");
+    for server_id in order.iter().take(MAX_PLACEMENT_TRIES) {
+        let new = NewMeeting {
+            id: meeting_id.clone(),
+            server_id: server_id.clone(),
+            moderator_pw: moderator_pw.clone(),
+            requested_bridge: params.get("voiceBridge").map(String::from),
+            tenant_id: None,
+        };
+        let (meeting, created) = store.create_or_find_meeting(new, &state.bridges).await.map_err(|e| match e {
+            StoreError::MeetingOfOtherTenant(..) => ApiError::Internal(e.to_string()),
+            other => state.store_error()(other),
+        })?;
+        // Another request may have placed the meeting first; then it lives where that one put it.
+        let Some(server) = servers.iter().find(|s| s.id == meeting.server_id).cloned() else {
+            return Err(ApiError::Internal(format!("Couldn't find Server with id={}", meeting.server_id)));
+        };
+        if created {
+            let _ = store.increment_load(&server.id, server.multiplier()).await;
+            params.insert("moderatorPW", &meeting.moderator_pw);
+        }
+        match create_on(state, &call, params.clone(), &meeting, &server, created).await {
+            Err(e @ ApiError::Internal(_)) if created => {
+                // The server did not take the meeting: undo the placement and try the next one.
+                roll_back(state, &meeting, &server).await;
+                last = e;
+            }
+            Err(e) if created => {
+                roll_back(state, &meeting, &server).await;
+                return Err(e);
+            }
+            other => return other,
+        }
+    }
+    Err(last)
+}
+
+/// Whether an existing meeting stays where it is. A cordoned server keeps it only while BBB
+/// says it is running; an offline, disabled or deleted server loses it (Scalelite would still
+/// send the create there, quirk Q7).
+async fn keep_pin(state: &State, meeting: &Meeting) -> Option<Server> {
+    let server = state.registry.server(&meeting.server_id)?;
+    match server.effective_state() {
+        ServerState::Disabled => None,
+        _ if !server.online => None,
+        ServerState::Enabled => Some(server),
+        ServerState::Cordoned => {
+            let mut p = Params::new();
+            p.insert("meetingID", &meeting.id);
+            let ep = state.registry.endpoint(&server.url).await.ok()?;
+            let answer = state
+                .client
+                .api(&ep, &server.secret, "isMeetingRunning", &p, None, state.config.timeouts)
+                .await
+                .ok()?;
+            (answer.envelope.field("running") == Some("true")).then_some(server)
+        }
+    }
+}
+
+async fn roll_back(state: &State, meeting: &Meeting, server: &Server) {
+    let store = state.registry.store();
+    if let Err(e) = store.delete_meeting(&meeting.id).await {
+        log::error!("rollback of meeting {}: {e}", meeting.id);
+    }
+    let _ = store.increment_load(&server.id, -server.multiplier()).await;
+}
+
+/// Rewrite the parameters for the chosen server and send the create.
+async fn create_on(
+    state: &State,
+    call: &ApiCall,
+    mut p: Params,
+    meeting: &Meeting,
+    server: &Server,
+    _created: bool,
+) -> Result<Reply, ApiError> {
+    p.insert("voiceBridge", &meeting.voice_bridge);
+    match &server.tag {
+        Some(tag) => p.insert(TAG, tag),
+        None => p.remove(TAG),
+    }
+    let max = state.config.max_meeting_duration;
+    if max > 0 {
+        let asked = p.get("duration").and_then(|d| d.trim().parse::<i64>().ok()).unwrap_or(0);
+        if asked <= 0 || asked as u64 > max {
+            p.insert("duration", &max.to_string());
+        }
+    }
+    let forwarded = params::forwarded(&p, &state.config.create, &[TAG]);
+    let ep = state
+        .registry
+        .endpoint(&server.url)
+        .await
+        .map_err(|_| ApiError::internal("Unable to create meeting on server."))?;
+    let timeouts = if server.online { state.config.timeouts } else { state.config.timeouts.reduced() };
+    match state.client.api(&ep, &server.secret, "create", &forwarded, call.xml_body.clone(), timeouts).await {
+        Ok(answer) => Ok(Reply { body: answer.body, ..Reply::xml(String::new()) }),
+        Err(UpstreamError::Failed { key, message }) => Err(ApiError::Upstream { key, message }),
+        Err(UpstreamError::NoReturncode) => Err(ApiError::internal("Response did not include returncode")),
+        Err(UpstreamError::Transport(e)) => {
+            log::warn!("create of {} on {} failed: {e}", meeting.id, server.id);
+            Err(ApiError::internal("Unable to create meeting on server."))
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Meeting-scoped calls proxied to the owning BBB server (getMeetingInfo, isMeetingRunning,
+//! insertDocument and any other call carrying a meetingID, e.g. BBB 3.x sendChatMessage).
+
+use super::{ApiCall, Step};
+use crate::app::State;
+use crate::bbb::client::{signed_path, Endpoint};
+use crate::bbb::{xml, ApiError, Params};
+use crate::config::Timeouts;
+use bytes::Bytes;
+use pingora::upstreams::peer::HttpPeer;
+use pingora_http::RequestHeader;
+
+/// How to send one call to its BBB server.
+pub struct Forward {
+    endpoint: Endpoint,
+    timeouts: Timeouts,
+    path_and_query: String,
+    /// The `internalError` text when the server cannot be reached.
+    pub failure: &'static str,
+    /// The client's XML body streams through as a POST.
+    post_body: bool,
+}
+
+/// Calls whose upstream request carries only the meetingID (as Scalelite sends them).
+const ONLY_MEETING_ID: [&str; 3] = ["getMeetingInfo", "isMeetingRunning", "insertDocument"];
+
+pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
+    let known = ONLY_MEETING_ID.contains(&call.action.as_str());
+    let Some(meeting_id) = call.params.present("meetingID") else {
+        return Err(if known { ApiError::MissingMeetingId } else { ApiError::UnsupportedRequest });
+    };
+    let meeting = state.registry.store().meeting(meeting_id).await.map_err(state.store_error())?;
+    let Some(meeting) = meeting else {
+        if call.action == "isMeetingRunning" {
+            return Ok(Step::Reply(super::Reply::xml(xml::success(&[("running", "false")]))));
+        }
+        return Err(ApiError::MeetingNotFound);
+    };
+    // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26).
+    let server = state.registry.server(&meeting.server_id).ok_or(ApiError::MeetingNotFound)?;
+    let failure = if call.action == "insertDocument" {
+        "Unable to insert document on server."
+    } else {
+        "Unable to access meeting on server."
+    };
+    let endpoint = state.registry.endpoint(&server.url).await.map_err(|_| ApiError::internal(failure))?;
+    let mut params = Params::new();
+    if known {
+        params.insert("meetingID", meeting_id);
+    } else {
+        params = super::params::forwarded(&call.params, &Default::default(), &[]);
+    }
+    let path_and_query = signed_path(&endpoint.base_path, &call.action, &params, &server.secret, state.client.algorithm());
+    let timeouts = if server.online { state.config.timeouts } else { state.config.timeouts.reduced() };
+    Ok(Step::Forward(Box::new(Forward {
+        endpoint,
+        timeouts,
+        path_and_query,
+        failure,
+        post_body: call.streams_body,
+    })))
+}
+
+impl Forward {
+    pub fn peer(&self) -> HttpPeer {
+        self.endpoint.peer(self.timeouts)
+    }
+
+    /// The upstream request: our path and checksum, the server's Host, the body as BBB wants it.
+    pub fn rewrite(&self, req: &mut RequestHeader) -> pingora::Result<()> {
+        let uri: http::Uri = self
+            .path_and_query
+            .parse()
+            .map_err(|_| pingora::Error::explain(pingora::ErrorType::InternalError, "bad upstream uri"))?;
+        req.set_uri(uri);
+        req.insert_header(http::header::HOST, self.endpoint.authority.as_str())?;
+        // We read the answer before passing it on; a compressed one could not be checked.
+        req.remove_header(&http::header::ACCEPT_ENCODING);
+        req.remove_header(&http::header::EXPECT);
+        req.remove_header(&http::header::COOKIE);
+        req.remove_header(&http::header::AUTHORIZATION);
+        if self.post_body {
+            req.set_method(http::Method::POST);
+            req.insert_header(http::header::CONTENT_TYPE, "application/xml")?;
+        } else {
+            // Parameters that came in a form body are now in the query: the upstream call is a GET.
+            req.set_method(http::Method::GET);
+            req.remove_header(&http::header::CONTENT_TYPE);
+            req.remove_header(&http::header::CONTENT_LENGTH);
+            req.remove_header(&http::header::TRANSFER_ENCODING);
+        }
+        Ok(())
+    }
+}
+
+/// What the client gets for a BBB answer: verbatim if it is a SUCCESS, BBB's error as
+/// Scalelite renders it if FAILED, `internalError` if it is not a BBB answer at all.
+pub fn check_answer(raw: Bytes) -> Bytes {
+    match xml::parse_envelope(&raw) {
+        Some(env) if env.is_success() => raw,
+        Some(env) => ApiError::Upstream {
+            key: env.message_key.unwrap_or_default(),
+            message: env.message.unwrap_or_default(),
+        }
+        .to_xml()
+        .into(),
+        None => ApiError::internal("Response did not include returncode").to_xml().into(),
+    }
+}

@@ -1,0 +1,227 @@
+//! The gateway: a Pingora `ProxyHttp` that answers the BBB API and Scalelite's admin API,
+//! and proxies meeting-scoped calls straight to the BBB server that owns the meeting.
+
+mod create;
+mod forward;
+mod join;
+mod meetings;
+pub mod params;
+pub mod request;
+pub mod respond;
+
+use crate::admin;
+use crate::app::{Shared, State};
+use crate::bbb::{ApiError, Params};
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use pingora::prelude::*;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora_http::{RequestHeader, ResponseHeader};
+use request::Route;
+use respond::Reply;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use forward::Forward;
+
+/// Largest body we read ourselves (create's pre-uploaded slides XML, forms, admin JSON).
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+pub struct Gateway {
+    shared: Arc<Shared>,
+    state: tokio::sync::OnceCell<Arc<State>>,
+}
+
+impl Gateway {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Gateway { shared, state: tokio::sync::OnceCell::new() }
+    }
+
+    /// This service's state, built on the first request (inside the service's runtime).
+    async fn state(&self) -> Result<Arc<State>, String> {
+        self.state
+            .get_or_try_init(|| async { self.shared.state().await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+}
+
+/// Per-request state carried between the proxy phases.
+#[derive(Default)]
+pub struct Ctx {
+    /// Set when the call is proxied to a BBB server.
+    forward: Option<Forward>,
+    /// The upstream answer, buffered so it can be checked before the client sees it.
+    upstream_body: BytesMut,
+}
+
+/// A call parsed and authenticated, ready for its handler.
+pub struct ApiCall {
+    pub action: String,
+    pub raw_query: String,
+    pub params: Params,
+    pub media_type: Option<String>,
+    /// A body we did not read (insertDocument and other XML posts stream to the owner).
+    pub streams_body: bool,
+    /// A body we read that is forwarded as is (create's pre-uploaded slides).
+    pub xml_body: Option<Bytes>,
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = Ctx;
+
+    fn new_ctx(&self) -> Ctx {
+        Ctx::default()
+    }
+
+    /// Runs first for every request: route, authenticate and answer everything we answer
+    /// ourselves. Returns `true` when the response was written here.
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        let state = match self.state().await {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("gateway not ready: {e}");
+                respond::send(session, Reply::text(503, &format!("Health Check Failure: store: {e}"))).await?;
+                return Ok(true);
+            }
+        };
+        let route = request::route(&session.req_header().method, session.req_header().uri.path());
+        let outcome = match route {
+            Route::Health => Ok(health(&state).await),
+            Route::Unsupported => Err(ApiError::UnsupportedRequest),
+            Route::Index => Ok(index(&state)),
+            Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
+            Route::Api(action) => match self.api(&state, session, action).await {
+                Ok(Step::Reply(r)) => Ok(r),
+                Ok(Step::Forward(f)) => {
+                    ctx.forward = Some(*f);
+                    return Ok(false);
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let reply = outcome.unwrap_or_else(Reply::from);
+        respond::send(session, reply).await?;
+        Ok(true)
+    }
+
+    /// Runs for proxied calls only: the peer of the BBB server that owns the meeting.
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+        match &ctx.forward {
+            Some(f) => Ok(Box::new(f.peer())),
+            None => Error::e_explain(ErrorType::InternalError, "no upstream for this request"),
+        }
+    }
+
+    /// Rewrites the request for the BBB server: its path, its secret's checksum, its Host.
+    async fn upstream_request_filter(&self, _s: &mut Session, req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
+        if let Some(f) = &ctx.forward {
+            f.rewrite(req)?;
+        }
+        Ok(())
+    }
+
+    /// The BBB answer's header: ours is always 200 XML, its length known only after checking.
+    async fn response_filter(&self, _s: &mut Session, resp: &mut ResponseHeader, _ctx: &mut Ctx) -> Result<()> {
+        resp.set_status(200)?;
+        resp.remove_header(&http::header::CONTENT_LENGTH);
+        resp.remove_header(&http::header::TRANSFER_ENCODING);
+        resp.remove_header(&http::header::CONNECTION);
+        resp.insert_header(http::header::CONTENT_TYPE, respond::XML)?;
+        Ok(())
+    }
+
+    /// Buffers the BBB answer and releases it at its end: verbatim when it is a BBB answer,
+    /// BBB's error envelope when it failed, `internalError` when it is not BBB XML at all.
+    fn response_body_filter(
+        &self,
+        _s: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<Duration>> {
+        if let Some(chunk) = body.take() {
+            if ctx.upstream_body.len() + chunk.len() > BODY_LIMIT {
+                return Error::e_explain(ErrorType::InternalError, "BBB answer too large");
+            }
+            ctx.upstream_body.extend_from_slice(&chunk);
+        }
+        if end_of_stream {
+            let raw = std::mem::take(&mut ctx.upstream_body).freeze();
+            *body = Some(forward::check_answer(raw));
+        }
+        Ok(None)
+    }
+
+    /// An upstream failure becomes the call's `internalError` envelope, never an empty 502.
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
+        log::info!("proxying to BBB failed: {e}");
+        let message = ctx.forward.as_ref().map(|f| f.failure).unwrap_or("Unable to access meeting on server.");
+        let sent = session.response_written().is_some();
+        if !sent {
+            let _ = respond::send(session, ApiError::internal(message).into()).await;
+        }
+        FailToProxy { error_code: if sent { 0 } else { 200 }, can_reuse_downstream: false }
+    }
+}
+
+/// What an API handler decided.
+pub enum Step {
+    Reply(Reply),
+    Forward(Box<Forward>),
+}
+
+impl Gateway {
+    async fn api(&self, state: &State, session: &mut Session, action: String) -> Result<Step, ApiError> {
+        let rule = request::body_rule(&action);
+        let media_type = request::check_content_type(session, rule)?;
+        let raw_query = request::raw_query(session);
+        let mut params = Params::parse(&raw_query);
+        let post = session.req_header().method == http::Method::POST;
+        let stream = post && request::is_xml(media_type.as_deref()) && action != "create";
+        let mut xml_body = None;
+        if post && !stream {
+            let body = request::read_body(session, BODY_LIMIT).await?;
+            if request::is_form(media_type.as_deref()) {
+                params.merge(Params::parse(&String::from_utf8_lossy(&body)));
+            } else if request::is_xml(media_type.as_deref()) && !body.is_empty() {
+                xml_body = Some(body);
+            }
+        }
+        if action == "getMeetings" && state.config.get_meetings_api_disabled {
+            return Ok(Step::Reply(Reply::xml(crate::bbb::xml::no_meetings())));
+        }
+        request::verify(&state.config.checksum, &action, &raw_query, &params)?;
+        let call = ApiCall { action, raw_query, params, media_type, streams_body: stream, xml_body };
+        match call.action.as_str() {
+            "create" => create::create(state, call).await.map(Step::Reply),
+            "join" => join::join(state, &call).await.map(Step::Reply),
+            "end" => meetings::end(state, &call).await.map(Step::Reply),
+            "getMeetings" => meetings::get_meetings(state).await.map(Step::Reply),
+            "getRecordings" => Ok(Step::Reply(Reply::xml(meetings::no_recordings()))),
+            // No recording is indexed yet (the importer comes with the recordings work), so
+            // there is nothing to change: answer as Scalelite does for unknown recordings.
+            "publishRecordings" | "updateRecordings" | "deleteRecordings" => {
+                Ok(Step::Reply(meetings::recordings_not_found()))
+            }
+            _ => forward::prepare(state, call).await,
+        }
+    }
+}
+
+fn index(state: &State) -> Reply {
+    let mut fields = vec![("version", "2.0")];
+    if let Some(build) = state.config.build_number.as_deref() {
+        fields.push(("build", build));
+    }
+    Reply::xml(crate::bbb::xml::success(&fields))
+}
+
+/// 200 `success` when the store answers; 503 naming the failing part otherwise.
+async fn health(state: &State) -> Reply {
+    match state.registry.store().servers().await {
+        Ok(_) => Reply::text(200, "success"),
+        Err(e) => Reply::text(503, &format!("Health Check Failure: store: {e}")),
+    }
+}

@@ -1,0 +1,69 @@
+//! Writing answers from the gateway itself: BBB XML, admin JSON, redirects, plain text.
+
+use crate::bbb::ApiError;
+use bytes::Bytes;
+use pingora::Result;
+use pingora_http::ResponseHeader;
+use pingora_proxy::Session;
+
+pub const XML: &str = "application/xml; charset=utf-8";
+pub const JSON: &str = "application/json; charset=utf-8";
+
+/// An answer the gateway produced without a BBB server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub location: Option<String>,
+}
+
+impl Reply {
+    pub fn xml(body: String) -> Self {
+        Reply { status: 200, content_type: XML, body: body.into(), location: None }
+    }
+
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Reply {
+            status,
+            content_type: JSON,
+            body: serde_json::to_vec(value).unwrap_or_default().into(),
+            location: None,
+        }
+    }
+
+    pub fn text(status: u16, body: &str) -> Self {
+        Reply { status, content_type: "text/plain; charset=utf-8", body: Bytes::copy_from_slice(body.as_bytes()), location: None }
+    }
+
+    /// A 302 with the small HTML body Rails sends along.
+    pub fn redirect(location: String) -> Self {
+        let body = format!(
+            "<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>",
+            crate::bbb::xml::escape(&location)
+        );
+        Reply { status: 302, content_type: "text/html; charset=utf-8", body: body.into(), location: Some(location) }
+    }
+}
+
+impl From<ApiError> for Reply {
+    fn from(e: ApiError) -> Self {
+        Reply::xml(e.to_xml())
+    }
+}
+
+/// Send a reply downstream (header, then body; no body for HEAD).
+pub async fn send(session: &mut Session, reply: Reply) -> Result<()> {
+    let mut h = ResponseHeader::build(reply.status, Some(4))?;
+    h.insert_header("Content-Type", reply.content_type)?;
+    h.insert_header("Content-Length", reply.body.len().to_string())?;
+    if let Some(loc) = &reply.location {
+        h.insert_header("Location", loc.as_str())?;
+    }
+    let head = session.req_header().method == http::Method::HEAD;
+    session.write_response_header(Box::new(h), head).await?;
+    if !head {
+        session.write_response_body(Some(reply.body), true).await?;
+    }
+    Ok(())
+}

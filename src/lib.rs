@@ -1,0 +1,10 @@
+//! Scalelite on Pingora: a load balancer that makes a pool of BigBlueButton servers look like one.
+
+pub mod admin;
+pub mod app;
+pub mod bbb;
+pub mod config;
+pub mod gateway;
+pub mod pool;
+pub mod simulator;
+pub mod store;

@@ -1,0 +1,245 @@
+//! Placement of new meetings: Scalelite's tag rules and least-load order, as a
+//! pingora-load-balancing `BackendSelection` over the live loads of the pool.
+
+use crate::store::Server;
+use parking_lot::RwLock;
+use pingora_load_balancing::discovery::ServiceDiscovery;
+use pingora_load_balancing::selection::{BackendIter, BackendSelection};
+use pingora_load_balancing::{Backend, Backends, LoadBalancer};
+use std::collections::{BTreeSet, HashMap};
+use sha2::{Digest, Sha256};
+use std::net::{Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlacementError {
+    #[error("Could not find any available servers.")]
+    NoServers,
+    #[error("There is no available server with the required tag={0}.")]
+    TagUnavailable(String),
+}
+
+/// A `meta_server-tag` value: `a;b` (preferred tags), `a;b!` (required), `none` = untagged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagSpec {
+    pub tags: Vec<String>,
+    pub required: bool,
+}
+
+impl TagSpec {
+    pub fn parse(spec: &str) -> TagSpec {
+        let spec = spec.trim();
+        let (body, bang) = match spec.strip_suffix('!') {
+            Some(rest) => (rest, true),
+            None => (spec, false),
+        };
+        let tags: Vec<String> = body
+            .split(';')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect();
+        TagSpec {
+            required: bang && !tags.is_empty(),
+            tags,
+        }
+    }
+}
+
+/// What placement knows of one available server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: String,
+    pub tag: Option<String>,
+    pub load: f64,
+}
+
+/// Order candidates as Scalelite's `find_available` does: with tags, servers carrying one of
+/// them (by load); without a match (or without tags) untagged servers only, unless required.
+pub fn rank(candidates: &[Candidate], spec: &TagSpec) -> Result<Vec<usize>, PlacementError> {
+    if candidates.is_empty() {
+        return Err(PlacementError::NoServers);
+    }
+    let by_load = |mut v: Vec<usize>| {
+        v.sort_by(|&a, &b| {
+            let (a, b) = (&candidates[a], &candidates[b]);
+            a.load.total_cmp(&b.load).then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    };
+    let tag_of = |c: &Candidate| c.tag.clone().unwrap_or_else(|| "none".into());
+    if !spec.tags.is_empty() {
+        let hits: Vec<usize> = (0..candidates.len())
+            .filter(|&i| spec.tags.contains(&tag_of(&candidates[i])))
+            .collect();
+        if !hits.is_empty() {
+            return Ok(by_load(hits));
+        }
+        if spec.required {
+            return Err(PlacementError::TagUnavailable(spec.tags.join(";")));
+        }
+    }
+    let untagged: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].tag.is_none()).collect();
+    if untagged.is_empty() {
+        return Err(PlacementError::NoServers);
+    }
+    Ok(by_load(untagged))
+}
+
+/// The live view placement reads at selection time: server id → (tag, load).
+pub type LoadBoard = Arc<RwLock<Vec<Candidate>>>;
+
+/// Discovery of the available servers: each becomes a `Backend` whose `ext` names the server.
+pub struct PoolDiscovery {
+    board: LoadBoard,
+}
+
+/// The `ext` of our backends. A backend's address is only a unique key here: the server
+/// identity (id, URL, secret, tag) lives in the registry.
+#[derive(Debug, Clone)]
+struct ServerRef(String);
+
+#[async_trait::async_trait]
+impl ServiceDiscovery for PoolDiscovery {
+    async fn discover(&self) -> pingora::Result<(BTreeSet<Backend>, HashMap<u64, bool>)> {
+        let board = self.board.read();
+        let mut set = BTreeSet::new();
+        for c in board.iter() {
+            // Placement never connects to these addresses: a digest of the server id keeps
+            // backends distinct (two servers may share a host) and stable across refreshes.
+            let digest: [u8; 32] = Sha256::digest(c.id.as_bytes()).into();
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&digest[..16]);
+            let addr = SocketAddr::from((Ipv6Addr::from(octets), 0));
+            let mut b = Backend {
+                addr: pingora::protocols::l4::socket::SocketAddr::Inet(addr),
+                weight: 1,
+                ext: http::Extensions::new(),
+            };
+            b.ext.insert(ServerRef(c.id.clone()));
+            set.insert(b);
+        }
+        Ok((set, HashMap::new()))
+    }
+}
+
+/// Least-loaded selection with tag rules. The key passed to `iter` is the tag spec.
+pub struct LeastLoaded {
+    backends: Vec<Backend>,
+    board: LoadBoard,
+}
+
+impl BackendSelection for LeastLoaded {
+    type Iter = RankedIter;
+    type Config = LoadBoard;
+
+    fn build_with_config(backends: &BTreeSet<Backend>, board: &LoadBoard) -> Self {
+        LeastLoaded {
+            backends: backends.iter().cloned().collect(),
+            board: board.clone(),
+        }
+    }
+
+    fn build(backends: &BTreeSet<Backend>) -> Self {
+        Self::build_with_config(backends, &LoadBoard::default())
+    }
+
+    fn iter(self: &Arc<Self>, key: &[u8]) -> RankedIter {
+        let order = self.ranked(&TagSpec::parse(&String::from_utf8_lossy(key))).unwrap_or_default();
+        RankedIter { order, pos: 0 }
+    }
+}
+
+impl LeastLoaded {
+    /// Backends in placement order, reading the loads as they are now.
+    fn ranked(&self, spec: &TagSpec) -> Result<Vec<Backend>, PlacementError> {
+        let board = self.board.read();
+        let by_id: HashMap<&str, &Candidate> = board.iter().map(|c| (c.id.as_str(), c)).collect();
+        let mut live = Vec::with_capacity(self.backends.len());
+        let mut backs = Vec::with_capacity(self.backends.len());
+        for b in &self.backends {
+            if let Some(c) = b.ext.get::<ServerRef>().and_then(|r| by_id.get(r.0.as_str())) {
+                live.push((*c).clone());
+                backs.push(b.clone());
+            }
+        }
+        Ok(rank(&live, spec)?.into_iter().map(|i| backs[i].clone()).collect())
+    }
+}
+
+pub struct RankedIter {
+    order: Vec<Backend>,
+    pos: usize,
+}
+
+impl BackendIter for RankedIter {
+    fn next(&mut self) -> Option<&Backend> {
+        let b = self.order.get(self.pos);
+        self.pos += 1;
+        b
+    }
+}
+
+/// Placement over the pool: refreshed with the available servers, then asked for an order.
+pub struct Placement {
+    board: LoadBoard,
+    lb: LoadBalancer<LeastLoaded>,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Placement {
+    pub fn new() -> Self {
+        let board = LoadBoard::default();
+        let discovery = Box::new(PoolDiscovery { board: board.clone() });
+        let lb = LoadBalancer::from_backends_with_config(Backends::new(discovery), Some(board.clone()));
+        Placement { board, lb }
+    }
+
+    /// Server ids in the order to try for a new meeting, from the servers as they are now.
+    pub async fn order(&self, servers: &[Server], spec: &TagSpec) -> Result<Vec<String>, PlacementError> {
+        let candidates: Vec<Candidate> = servers
+            .iter()
+            .filter(|s| s.is_available())
+            .map(|s| Candidate {
+                id: s.id.clone(),
+                tag: s.tag.clone(),
+                load: s.load.unwrap_or(0.0),
+            })
+            .collect();
+        // rank() decides the errors; the selector then gives the order over live loads.
+        rank(&candidates, spec)?;
+        *self.board.write() = candidates;
+        // Rebuilds the selector only when the set of available servers changed.
+        let _ = self.lb.update().await;
+        let seen = std::cell::RefCell::new(Vec::new());
+        // The accept callback sees every backend in selection order; refusing them all
+        // walks the whole order in one pass.
+        self.lb.select_with(&spec_key(spec), usize::MAX, |b, _ready| {
+            if let Some(r) = b.ext.get::<ServerRef>() {
+                seen.borrow_mut().push(r.0.clone());
+            }
+            false
+        });
+        let out = seen.into_inner();
+        if out.is_empty() {
+            return Err(PlacementError::NoServers);
+        }
+        Ok(out)
+    }
+}
+
+fn spec_key(spec: &TagSpec) -> Vec<u8> {
+    let mut s = spec.tags.join(";");
+    if spec.required {
+        s.push('!');
+    }
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! The registry: the in-memory view of the servers that request paths read, and their
+//! resolved endpoints (DNS is resolved here, never on a request path).
+
+use crate::bbb::client::Endpoint;
+use crate::store::{Server, Store, StoreResult};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct Registry {
+    store: Arc<dyn Store>,
+    servers: RwLock<Arc<HashMap<String, Server>>>,
+    endpoints: RwLock<HashMap<String, Endpoint>>,
+}
+
+impl Registry {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Registry {
+            store,
+            servers: RwLock::new(Arc::new(HashMap::new())),
+            endpoints: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Reload the servers from the store and resolve endpoints of new URLs.
+    pub async fn refresh(&self) -> StoreResult<()> {
+        let servers = self.store.servers().await?;
+        for s in &servers {
+            if !self.endpoints.read().contains_key(&s.url) {
+                // A server whose host does not resolve stays without an endpoint; the poller
+                // then finds it unreachable and keeps it offline.
+                let _ = self.resolve(&s.url).await;
+            }
+        }
+        let map = servers.into_iter().map(|s| (s.id.clone(), s)).collect();
+        *self.servers.write() = Arc::new(map);
+        Ok(())
+    }
+
+    /// The server as of the last refresh.
+    pub fn server(&self, id: &str) -> Option<Server> {
+        self.servers.read().get(id).cloned()
+    }
+
+    pub fn snapshot(&self) -> Arc<HashMap<String, Server>> {
+        self.servers.read().clone()
+    }
+
+    /// Record a server we just changed, so this instance sees it before the next refresh.
+    pub fn note(&self, server: &Server) {
+        let mut guard = self.servers.write();
+        let mut map = (**guard).clone();
+        map.insert(server.id.clone(), server.clone());
+        *guard = Arc::new(map);
+    }
+
+    pub fn forget(&self, id: &str) {
+        let mut guard = self.servers.write();
+        let mut map = (**guard).clone();
+        map.remove(id);
+        *guard = Arc::new(map);
+    }
+
+    /// The endpoint of a server URL, resolving it now only if it was never resolved.
+    pub async fn endpoint(&self, url: &str) -> Result<Endpoint, String> {
+        if let Some(ep) = self.endpoints.read().get(url) {
+            return Ok(ep.clone());
+        }
+        self.resolve(url).await
+    }
+
+    /// The endpoint if it is already known (for synchronous request phases).
+    pub fn cached_endpoint(&self, url: &str) -> Option<Endpoint> {
+        self.endpoints.read().get(url).cloned()
+    }
+
+    async fn resolve(&self, url: &str) -> Result<Endpoint, String> {
+        let ep = Endpoint::resolve(url).await?;
+        self.endpoints.write().insert(url.to_string(), ep.clone());
+        Ok(ep)
+    }
+}
