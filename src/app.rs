@@ -43,7 +43,10 @@ impl State {
 
 impl Shared {
     pub fn new(config: Config) -> Arc<Shared> {
-        Arc::new(Shared { config: Arc::new(config), registry: OnceCell::new() })
+        Arc::new(Shared {
+            config: Arc::new(config),
+            registry: OnceCell::new(),
+        })
     }
 
     /// The registry over the opened store (opened and seeded on first call).
@@ -56,7 +59,9 @@ impl Shared {
                     .await
                     .map_err(|e| e.to_string())??;
                 let store: Arc<dyn Store> = Arc::new(store);
-                seed_servers(store.as_ref(), &self.config).await.map_err(|e| e.to_string())?;
+                seed_servers(store.as_ref(), &self.config)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let registry = Arc::new(Registry::new(store));
                 registry.refresh().await.map_err(|e| e.to_string())?;
                 Ok(registry)
@@ -165,7 +170,8 @@ pub fn run(config: Config, opt: Opt) -> ! {
     let listen = config.listen.clone();
     let threads = config.threads;
     let shared = Shared::new(config);
-    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(shared.clone()));
+    let mut proxy =
+        pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(shared.clone()));
     proxy.threads = Some(threads);
     proxy.add_tcp(&listen);
     server.add_service(proxy);

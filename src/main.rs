@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "scalelite", version, about = "A Scalelite-compatible BigBlueButton load balancer on Pingora")]
+#[command(
+    name = "scalelite",
+    version,
+    about = "A Scalelite-compatible BigBlueButton load balancer on Pingora"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,7 +39,12 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, test, daemon, upgrade } => {
+        Command::Serve {
+            config,
+            test,
+            daemon,
+            upgrade,
+        } => {
             let cfg = match Config::load(config.as_deref(), &Env::from_process()) {
                 Ok(c) => c,
                 Err(problems) => {
@@ -47,13 +56,21 @@ fn main() -> ExitCode {
                 }
             };
             if test {
-                println!("scalelite: configuration OK (listen {}, {} declared servers)", cfg.listen, cfg.servers.len());
+                println!(
+                    "scalelite: configuration OK (listen {}, {} declared servers)",
+                    cfg.listen,
+                    cfg.servers.len()
+                );
                 return ExitCode::SUCCESS;
             }
             if cfg.redis_url.is_some() {
                 log::warn!("REDIS_URL is set, but the Redis store is not available yet: using the embedded store in {}", cfg.data_dir.display());
             }
-            let opt = pingora::server::configuration::Opt { upgrade, daemon, ..Default::default() };
+            let opt = pingora::server::configuration::Opt {
+                upgrade,
+                daemon,
+                ..Default::default()
+            };
             scalelite::app::run(cfg, opt)
         }
     }

@@ -57,13 +57,19 @@ pub async fn handle(state: &State, session: &mut Session, action: &str) -> Reply
     }
 }
 
-async fn authenticate(state: &State, session: &mut Session, action: &str) -> Result<AdminCall, Reply> {
+async fn authenticate(
+    state: &State,
+    session: &mut Session,
+    action: &str,
+) -> Result<AdminCall, Reply> {
     request::check_content_type(session, BodyRule::Json).map_err(Reply::from)?;
     let raw_query = request::raw_query(session);
     let params = Params::parse(&raw_query);
     let mut body = None;
     if session.req_header().method == http::Method::POST {
-        let bytes = request::read_body(session, 1024 * 1024).await.map_err(Reply::from)?;
+        let bytes = request::read_body(session, 1024 * 1024)
+            .await
+            .map_err(Reply::from)?;
         if !bytes.iter().all(u8::is_ascii_whitespace) {
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(map)) => body = Some(map),
@@ -72,7 +78,11 @@ async fn authenticate(state: &State, session: &mut Session, action: &str) -> Res
         }
     }
     let mut all = params.clone();
-    if let Some(sum) = body.as_ref().and_then(|b| b.get("checksum")).and_then(json_string) {
+    if let Some(sum) = body
+        .as_ref()
+        .and_then(|b| b.get("checksum"))
+        .and_then(json_string)
+    {
         all.insert("checksum", &sum);
     }
     request::verify(&state.config.checksum, action, &raw_query, &all).map_err(Reply::from)?;

@@ -11,13 +11,18 @@ use serde_json::{json, Value};
 pub async fn dispatch(state: &State, action: &str, call: AdminCall) -> Reply {
     let result = match action {
         "getServers" => get_servers(state).await,
-        "getServerInfo" => with_server(state, &call).await.map(|s| Reply::json(200, &server_json(&s))),
+        "getServerInfo" => with_server(state, &call)
+            .await
+            .map(|s| Reply::json(200, &server_json(&s))),
         "addServer" => add_server(state, &call).await,
         "updateServer" => update_server(state, &call).await,
         "deleteServer" => delete_server(state, &call).await,
         "panicServer" => panic(state, &call).await,
         // Tenants arrive with multitenancy; until then Scalelite's answer for a disabled feature.
-        _ => Ok(Reply::json(412, &json!({ "message": "Multitenancy is disabled" }))),
+        _ => Ok(Reply::json(
+            412,
+            &json!({ "message": "Multitenancy is disabled" }),
+        )),
     };
     result.unwrap_or_else(|r| r)
 }
@@ -46,17 +51,31 @@ fn store_failure(e: StoreError) -> Reply {
 }
 
 async fn get_servers(state: &State) -> Result<Reply, Reply> {
-    let mut servers = state.registry.store().servers().await.map_err(store_failure)?;
+    let mut servers = state
+        .registry
+        .store()
+        .servers()
+        .await
+        .map_err(store_failure)?;
     if servers.is_empty() {
         return Err(error(404, "No servers are configured"));
     }
     servers.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Reply::json(200, &Value::Array(servers.iter().map(server_json).collect())))
+    Ok(Reply::json(
+        200,
+        &Value::Array(servers.iter().map(server_json).collect()),
+    ))
 }
 
 async fn with_server(state: &State, call: &AdminCall) -> Result<Server, Reply> {
     let id = call.value("id").unwrap_or_default();
-    match state.registry.store().server(&id).await.map_err(store_failure)? {
+    match state
+        .registry
+        .store()
+        .server(&id)
+        .await
+        .map_err(store_failure)?
+    {
         Some(s) => Ok(s),
         None => Err(error(404, &format!("Couldn't find server with id={id}"))),
     }
@@ -79,7 +98,9 @@ fn blank(v: Option<&Value>) -> Option<String> {
 }
 
 async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
-    let obj = call.object("server").ok_or_else(|| Reply::from(param_missing("server")))?;
+    let obj = call
+        .object("server")
+        .ok_or_else(|| Reply::from(param_missing("server")))?;
     let (Some(url), Some(secret)) = (blank(obj.get("url")), blank(obj.get("secret"))) else {
         return Err(error(400, "Server needs a URL and a secret"));
     };
@@ -93,7 +114,11 @@ async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     };
     let mut server = Server::new(id, url, secret);
     // Scalelite turns an unreadable or zero multiplier into 1.0 here (updateServer refuses it).
-    server.load_multiplier = Some(multiplier(obj.get("load_multiplier")).and_then(Result::ok).unwrap_or_else(|| "1.0".into()));
+    server.load_multiplier = Some(
+        multiplier(obj.get("load_multiplier"))
+            .and_then(Result::ok)
+            .unwrap_or_else(|| "1.0".into()),
+    );
     server.tag = blank(obj.get("tag"));
     match state.registry.store().add_server(server).await {
         Ok(s) => {
@@ -128,7 +153,12 @@ async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
     if let Some(tag) = obj.get("tag") {
         change.tag = Some(json_string(tag).filter(|t| !t.trim().is_empty()));
     }
-    let updated = state.registry.store().update_server(&server.id, change).await.map_err(store_failure)?;
+    let updated = state
+        .registry
+        .store()
+        .update_server(&server.id, change)
+        .await
+        .map_err(store_failure)?;
     state.registry.note(&updated);
     Ok(Reply::json(200, &server_json(&updated)))
 }
@@ -136,10 +166,16 @@ async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
 async fn delete_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let server = with_server(state, call).await?;
     if let Err(e) = state.registry.store().delete_server(&server.id).await {
-        return Err(error(400, &format!("Couldn't destroy server id={}: {e}", server.id)));
+        return Err(error(
+            400,
+            &format!("Couldn't destroy server id={}: {e}", server.id),
+        ));
     }
     state.registry.forget(&server.id);
-    Ok(Reply::json(200, &json!({ "success": format!("Server id={} was destroyed", server.id) })))
+    Ok(Reply::json(
+        200,
+        &json!({ "success": format!("Server id={} was destroyed", server.id) }),
+    ))
 }
 
 async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
@@ -149,16 +185,32 @@ async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let keep_state = match call.body.as_ref().and_then(|b| b.get("keep_state")) {
         Some(Value::Bool(b)) => *b,
         Some(v) => json_string(v).is_some_and(|s| !s.trim().is_empty() && s != "false"),
-        None => call.params.present("keep_state").is_some_and(|s| s != "false"),
+        None => call
+            .params
+            .present("keep_state")
+            .is_some_and(|s| s != "false"),
     };
     let failed = || error(400, &format!("Couldn't disable server id={}", server.id));
     let store = state.registry.store();
-    panic_server(store.as_ref(), &state.client, &state.registry, &server, state.config.timeouts, true)
-        .await
-        .map_err(|_| failed())?;
+    panic_server(
+        store.as_ref(),
+        &state.client,
+        &state.registry,
+        &server,
+        state.config.timeouts,
+        true,
+    )
+    .await
+    .map_err(|_| failed())?;
     if !keep_state {
-        let change = ServerChange { state: Some(ServerState::Disabled), ..Default::default() };
-        let updated = store.update_server(&server.id, change).await.map_err(|_| failed())?;
+        let change = ServerChange {
+            state: Some(ServerState::Disabled),
+            ..Default::default()
+        };
+        let updated = store
+            .update_server(&server.id, change)
+            .await
+            .map_err(|_| failed())?;
         state.registry.note(&updated);
     }
     Ok(Reply::json(

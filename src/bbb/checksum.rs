@@ -139,7 +139,12 @@ mod tests {
     fn policy() -> Checksum {
         Checksum::new(
             vec!["s1".into(), "s2".into()],
-            vec![Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha384, Algorithm::Sha512],
+            vec![
+                Algorithm::Sha1,
+                Algorithm::Sha256,
+                Algorithm::Sha384,
+                Algorithm::Sha512,
+            ],
             Algorithm::Sha256,
         )
     }
@@ -147,7 +152,12 @@ mod tests {
     #[test]
     fn every_algorithm_and_secret_verifies() {
         let c = policy();
-        for algo in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha384, Algorithm::Sha512] {
+        for algo in [
+            Algorithm::Sha1,
+            Algorithm::Sha256,
+            Algorithm::Sha384,
+            Algorithm::Sha512,
+        ] {
             for secret in ["s1", "s2"] {
                 let sum = algo.hex_digest(&[b"join", b"meetingID=a", secret.as_bytes()]);
                 assert!(c.verify("join", "meetingID=a", &sum), "{algo:?}");

@@ -28,15 +28,24 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parse a server URL and resolve its host.
     pub async fn resolve(server_url: &str) -> Result<Endpoint, String> {
-        let url = url::Url::parse(server_url).map_err(|e| format!("bad server url {server_url}: {e}"))?;
+        let url =
+            url::Url::parse(server_url).map_err(|e| format!("bad server url {server_url}: {e}"))?;
         let tls = match url.scheme() {
             "https" => true,
             "http" => false,
             other => return Err(format!("unsupported scheme {other} in {server_url}")),
         };
-        let host = url.host_str().ok_or_else(|| format!("no host in {server_url}"))?.to_string();
-        let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
-        let lookup_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("no host in {server_url}"))?
+            .to_string();
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 });
+        let lookup_host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let addr = tokio::net::lookup_host((lookup_host.as_str(), port))
             .await
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
@@ -72,7 +81,13 @@ impl Endpoint {
 }
 
 /// `action?query&checksum=…`, signed for a server's secret, as a path below its base path.
-pub fn signed_path(ep_base_path: &str, action: &str, params: &Params, secret: &str, algo: Algorithm) -> String {
+pub fn signed_path(
+    ep_base_path: &str,
+    action: &str,
+    params: &Params,
+    secret: &str,
+    algo: Algorithm,
+) -> String {
     let query = params.encode();
     let sum = algo.hex_digest(&[action.as_bytes(), query.as_bytes(), secret.as_bytes()]);
     if query.is_empty() {
@@ -153,7 +168,9 @@ impl BbbClient {
         timeouts: Timeouts,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let limit = timeouts.connect + timeouts.response;
-        match tokio::time::timeout(limit, self.exchange(ep, path_and_query, xml_body, timeouts)).await {
+        match tokio::time::timeout(limit, self.exchange(ep, path_and_query, xml_body, timeouts))
+            .await
+        {
             Ok(r) => r.map_err(|e| UpstreamError::Transport(e.to_string())),
             Err(_) => Err(UpstreamError::Transport("timed out".into())),
         }
@@ -183,16 +200,24 @@ impl BbbClient {
         }
         session.finish_request_body().await?;
         session.read_response_header().await?;
-        let status = session.response_header().map(|h| h.status.as_u16()).unwrap_or(0);
+        let status = session
+            .response_header()
+            .map(|h| h.status.as_u16())
+            .unwrap_or(0);
         let mut buf = BytesMut::new();
         while let Some(chunk) = session.read_response_body().await? {
             if buf.len() + chunk.len() > MAX_BODY {
-                return pingora::Error::e_explain(pingora::ErrorType::InvalidHTTPHeader, "BBB answer too large");
+                return pingora::Error::e_explain(
+                    pingora::ErrorType::InvalidHTTPHeader,
+                    "BBB answer too large",
+                );
             }
             buf.extend_from_slice(&chunk);
         }
         if let HttpSession::H1(_) = &session {
-            self.connector.release_http_session(session, &peer, Some(Duration::from_secs(60))).await;
+            self.connector
+                .release_http_session(session, &peer, Some(Duration::from_secs(60)))
+                .await;
         }
         Ok((status, buf.freeze()))
     }

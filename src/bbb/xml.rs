@@ -90,21 +90,15 @@ pub fn parse_envelope(body: &[u8]) -> Option<Envelope> {
                     text.clear();
                 }
             }
-            Ok(Event::Empty(e)) => {
-                if depth == 1 && in_response {
-                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                    env.fields.push((name, String::new()));
-                }
+            Ok(Event::Empty(e)) if depth == 1 && in_response => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                env.fields.push((name, String::new()));
             }
-            Ok(Event::Text(t)) => {
-                if current.is_some() && depth == 2 {
-                    text.push_str(&t.unescape().map(|c| c.into_owned()).unwrap_or_default());
-                }
+            Ok(Event::Text(t)) if current.is_some() && depth == 2 => {
+                text.push_str(&t.unescape().map(|c| c.into_owned()).unwrap_or_default());
             }
-            Ok(Event::CData(t)) => {
-                if current.is_some() && depth == 2 {
-                    text.push_str(&String::from_utf8_lossy(&t));
-                }
+            Ok(Event::CData(t)) if current.is_some() && depth == 2 => {
+                text.push_str(&String::from_utf8_lossy(&t));
             }
             Ok(Event::End(_)) => {
                 if depth == 2 {
@@ -148,9 +142,14 @@ pub struct MeetingSummary {
     pub voice_bridge: String,
 }
 
+/// The answer is not well-formed XML.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("malformed XML")]
+pub struct Malformed;
+
 /// Parse the `<meetings><meeting>…` list of a SUCCESS getMeetings answer.
-pub fn parse_meetings(body: &[u8]) -> Result<Vec<MeetingSummary>, ()> {
-    let text = std::str::from_utf8(body).map_err(|_| ())?;
+pub fn parse_meetings(body: &[u8]) -> Result<Vec<MeetingSummary>, Malformed> {
+    let text = std::str::from_utf8(body).map_err(|_| Malformed)?;
     let mut reader = Reader::from_str(text);
     let mut path: Vec<String> = Vec::new();
     let mut out = Vec::new();
@@ -163,7 +162,11 @@ pub fn parse_meetings(body: &[u8]) -> Result<Vec<MeetingSummary>, ()> {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 path.push(name);
                 buf_text.clear();
-                if path.len() == 3 && path[0] == "response" && path[1] == "meetings" && path[2] == "meeting" {
+                if path.len() == 3
+                    && path[0] == "response"
+                    && path[1] == "meetings"
+                    && path[2] == "meeting"
+                {
                     current = Some((before, MeetingSummary::default()));
                 }
             }
@@ -178,8 +181,12 @@ pub fn parse_meetings(body: &[u8]) -> Result<Vec<MeetingSummary>, ()> {
                     match (path.len(), path.last().map(String::as_str)) {
                         (4, Some("meetingID")) => m.meeting_id = value.to_string(),
                         (4, Some("meetingName")) => m.meeting_name = value.to_string(),
-                        (4, Some("participantCount")) => m.participant_count = value.parse().unwrap_or(0),
-                        (4, Some("moderatorCount")) => m.moderator_count = value.parse().unwrap_or(0),
+                        (4, Some("participantCount")) => {
+                            m.participant_count = value.parse().unwrap_or(0)
+                        }
+                        (4, Some("moderatorCount")) => {
+                            m.moderator_count = value.parse().unwrap_or(0)
+                        }
                         (4, Some("videoCount")) => m.video_count = value.parse().unwrap_or(0),
                         (4, Some("isBreakout")) => m.is_breakout = value == "true",
                         (4, Some("createTime")) => m.create_time_ms = value.parse().unwrap_or(0),
@@ -201,7 +208,7 @@ pub fn parse_meetings(body: &[u8]) -> Result<Vec<MeetingSummary>, ()> {
                 path.pop();
             }
             Ok(Event::Eof) => break,
-            Err(_) => return Err(()),
+            Err(_) => return Err(Malformed),
             _ => {}
         }
     }
@@ -220,7 +227,10 @@ mod tests {
         assert!(parse_envelope(b"<html><body>oops</body></html>").is_none());
         assert!(parse_envelope(b"").is_none());
         assert!(parse_envelope(b"\x00\xff").is_none());
-        let r = parse_envelope(b"<response><returncode>SUCCESS</returncode><running>true</running></response>").unwrap();
+        let r = parse_envelope(
+            b"<response><returncode>SUCCESS</returncode><running>true</running></response>",
+        )
+        .unwrap();
         assert_eq!(r.field("running"), Some("true"));
     }
 

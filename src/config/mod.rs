@@ -116,7 +116,9 @@ impl Config {
             secrets = file.secrets.unwrap_or_default();
         }
         if secrets.is_empty() {
-            errors.push("no secret: set LOADBALANCER_SECRET (or `secrets` in the config file)".into());
+            errors.push(
+                "no secret: set LOADBALANCER_SECRET (or `secrets` in the config file)".into(),
+            );
         }
 
         let (allowed, outgoing) = checksum_algorithms(env, file.checksum_algorithms, &mut errors);
@@ -131,20 +133,41 @@ impl Config {
         let secs = |key: &str, file_v: Option<f64>, default: f64, errors: &mut Vec<String>| {
             let v = env.number::<f64>(key, errors).or(file_v).unwrap_or(default);
             if !(v.is_finite() && v > 0.0) {
-                errors.push(format!("{key}: must be a positive number of seconds (got {v})"));
+                errors.push(format!(
+                    "{key}: must be a positive number of seconds (got {v})"
+                ));
                 return Duration::from_secs_f64(default);
             }
             Duration::from_secs_f64(v)
         };
 
-        let voice_bridge_len = num("VOICE_BRIDGE_LEN", meetings.voice_bridge_len, 9, &mut errors);
+        let voice_bridge_len = num(
+            "VOICE_BRIDGE_LEN",
+            meetings.voice_bridge_len,
+            9,
+            &mut errors,
+        );
         if !(5..=16).contains(&voice_bridge_len) {
-            errors.push(format!("VOICE_BRIDGE_LEN: must be between 5 and 16 (got {voice_bridge_len})"));
+            errors.push(format!(
+                "VOICE_BRIDGE_LEN: must be between 5 and 16 (got {voice_bridge_len})"
+            ));
         }
-        let healthy = num("SERVER_HEALTHY_THRESHOLD", poller.healthy_threshold, 1, &mut errors);
-        let unhealthy = num("SERVER_UNHEALTHY_THRESHOLD", poller.unhealthy_threshold, 2, &mut errors);
+        let healthy = num(
+            "SERVER_HEALTHY_THRESHOLD",
+            poller.healthy_threshold,
+            1,
+            &mut errors,
+        );
+        let unhealthy = num(
+            "SERVER_UNHEALTHY_THRESHOLD",
+            poller.unhealthy_threshold,
+            2,
+            &mut errors,
+        );
         if healthy == 0 || unhealthy == 0 {
-            errors.push("SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be at least 1".into());
+            errors.push(
+                "SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be at least 1".into(),
+            );
         }
         // POLLER_THREADS is Scalelite's pool size (one thread is its coordinator).
         let concurrency = match env.number::<i64>("POLLER_THREADS", &mut errors) {
@@ -158,12 +181,15 @@ impl Config {
         let servers = file.servers.unwrap_or_default();
         for (i, s) in servers.iter().enumerate() {
             if !(s.url.starts_with("http://") || s.url.starts_with("https://")) {
-                errors.push(format!("servers[{i}]: url must start with http:// or https:// (got '{}')", s.url));
+                errors.push(format!(
+                    "servers[{i}]: url must start with http:// or https:// (got '{}')",
+                    s.url
+                ));
             }
             if s.secret.trim().is_empty() {
                 errors.push(format!("servers[{i}]: secret is empty"));
             }
-            if matches!(s.load_multiplier, Some(m) if !(m > 0.0)) {
+            if matches!(s.load_multiplier, Some(m) if m.is_nan() || m <= 0.0) {
                 errors.push(format!("servers[{i}]: load_multiplier must be > 0"));
             }
         }
@@ -171,7 +197,9 @@ impl Config {
         let config = Config {
             listen: format!("{address}:{port}"),
             threads: file.threads.unwrap_or_else(|| {
-                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
             }),
             data_dir: PathBuf::from(
                 env.value("SCALELITE_DATA_DIR")
@@ -180,14 +208,30 @@ impl Config {
                     .unwrap_or_else(|| "data".into()),
             ),
             checksum: Checksum::new(secrets, allowed, outgoing),
-            build_number: env.value("BUILD_NUMBER").map(String::from).or(file.build_number),
+            build_number: env
+                .value("BUILD_NUMBER")
+                .map(String::from)
+                .or(file.build_number),
             url_host: env.value("URL_HOST").map(String::from).or(file.url_host),
             server_id_is_hostname: env
                 .flag("SERVER_ID_IS_HOSTNAME")
                 .or(file.server_id_is_hostname)
                 .unwrap_or(false),
-            max_meeting_duration: num("MAX_MEETING_DURATION", meetings.max_duration, 0, &mut errors),
-            meeting_ttl: Duration::from_secs(num("DEFAULT_MEETING_TTL", meetings.default_ttl, 86_400, &mut errors).max(1)),
+            max_meeting_duration: num(
+                "MAX_MEETING_DURATION",
+                meetings.max_duration,
+                0,
+                &mut errors,
+            ),
+            meeting_ttl: Duration::from_secs(
+                num(
+                    "DEFAULT_MEETING_TTL",
+                    meetings.default_ttl,
+                    86_400,
+                    &mut errors,
+                )
+                .max(1),
+            ),
             voice_bridge_len: voice_bridge_len as usize,
             use_external_voice_bridge: env
                 .flag("USE_EXTERNAL_VOICE_BRIDGE")
@@ -202,10 +246,20 @@ impl Config {
             poller: PollerConfig {
                 interval: secs("POLL_INTERVAL", poller.interval, 60.0, &mut errors),
                 concurrency: concurrency as usize,
-                wait_timeout: secs("POLLER_WAIT_TIMEOUT", poller.wait_timeout, 10.0, &mut errors),
+                wait_timeout: secs(
+                    "POLLER_WAIT_TIMEOUT",
+                    poller.wait_timeout,
+                    10.0,
+                    &mut errors,
+                ),
                 healthy_threshold: healthy as u32,
                 unhealthy_threshold: unhealthy as u32,
-                load_min_user_count: num("LOAD_MIN_USER_COUNT", poller.load_min_user_count, 15, &mut errors),
+                load_min_user_count: num(
+                    "LOAD_MIN_USER_COUNT",
+                    poller.load_min_user_count,
+                    15,
+                    &mut errors,
+                ),
                 load_join_buffer: Duration::from_secs_f64(
                     60.0 * env
                         .number::<f64>("LOAD_JOIN_BUFFER_TIME", &mut errors)
@@ -216,7 +270,12 @@ impl Config {
             },
             timeouts: Timeouts {
                 connect: secs("CONNECT_TIMEOUT", poller.connect_timeout, 5.0, &mut errors),
-                response: secs("RESPONSE_TIMEOUT", poller.response_timeout, 10.0, &mut errors),
+                response: secs(
+                    "RESPONSE_TIMEOUT",
+                    poller.response_timeout,
+                    10.0,
+                    &mut errors,
+                ),
             },
             servers,
             redis_url: env.value("REDIS_URL").map(String::from),
@@ -240,7 +299,12 @@ fn checksum_algorithms(
         .map(|v| v.split(':').map(String::from).collect())
         .or(file);
     let Some(names) = names else {
-        let all = vec![Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha384, Algorithm::Sha512];
+        let all = vec![
+            Algorithm::Sha1,
+            Algorithm::Sha256,
+            Algorithm::Sha384,
+            Algorithm::Sha512,
+        ];
         return (all, Algorithm::Sha256);
     };
     let mut allowed = Vec::new();
@@ -263,18 +327,22 @@ fn param_policy(
     errors: &mut Vec<String>,
 ) -> ParamPolicy {
     let file = file.unwrap_or_default();
-    let from_map = |m: Option<serde_yaml::Mapping>, errors: &mut Vec<String>| -> Vec<(String, String)> {
-        m.unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, v)| match (yaml_scalar(&k), yaml_scalar(&v)) {
-                (Some(k), Some(v)) => Some((k, v)),
-                _ => {
-                    errors.push(format!("meetings.{}: parameters must be scalars", call.to_lowercase()));
-                    None
-                }
-            })
-            .collect()
-    };
+    let from_map =
+        |m: Option<serde_yaml::Mapping>, errors: &mut Vec<String>| -> Vec<(String, String)> {
+            m.unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| match (yaml_scalar(&k), yaml_scalar(&v)) {
+                    (Some(k), Some(v)) => Some((k, v)),
+                    _ => {
+                        errors.push(format!(
+                            "meetings.{}: parameters must be scalars",
+                            call.to_lowercase()
+                        ));
+                        None
+                    }
+                })
+                .collect()
+        };
     let file_defaults = from_map(file.defaults, errors);
     let file_overrides = from_map(file.overrides, errors);
     ParamPolicy {
@@ -305,12 +373,19 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Env(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
     }
 
     #[test]
     fn env_wins_and_defaults_apply() {
-        let c = Config::build(FileConfig::default(), &env(&[("LOADBALANCER_SECRET", "s"), ("PORT", "8080")])).unwrap();
+        let c = Config::build(
+            FileConfig::default(),
+            &env(&[("LOADBALANCER_SECRET", "s"), ("PORT", "8080")]),
+        )
+        .unwrap();
         assert_eq!(c.listen, "0.0.0.0:8080");
         assert_eq!(c.checksum.outgoing(), Algorithm::Sha256);
         assert_eq!(c.voice_bridge_len, 9);
@@ -321,7 +396,11 @@ mod tests {
     fn every_problem_is_listed() {
         let errs = Config::build(
             FileConfig::default(),
-            &env(&[("PORT", "x"), ("LOADBALANCER_CHECKSUM_ALGORITHM", "sha256"), ("DEFAULT_JOIN_PARAMS", "a")]),
+            &env(&[
+                ("PORT", "x"),
+                ("LOADBALANCER_CHECKSUM_ALGORITHM", "sha256"),
+                ("DEFAULT_JOIN_PARAMS", "a"),
+            ]),
         )
         .unwrap_err();
         assert_eq!(errs.len(), 4, "{errs:?}");
@@ -331,7 +410,10 @@ mod tests {
     fn strongest_listed_algorithm_signs() {
         let c = Config::build(
             FileConfig::default(),
-            &env(&[("LOADBALANCER_SECRET", "s"), ("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512")]),
+            &env(&[
+                ("LOADBALANCER_SECRET", "s"),
+                ("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.checksum.outgoing(), Algorithm::Sha512);
@@ -339,7 +421,11 @@ mod tests {
 
     #[test]
     fn reduced_timeouts_match_scalelite() {
-        let t = Timeouts { connect: Duration::from_secs(5), response: Duration::from_secs(10) }.reduced();
+        let t = Timeouts {
+            connect: Duration::from_secs(5),
+            response: Duration::from_secs(10),
+        }
+        .reduced();
         assert_eq!(t.connect, Duration::from_secs(1));
         assert_eq!(t.response, Duration::from_secs(1));
     }

@@ -15,31 +15,53 @@ const TAG: &str = "meta_server-tag";
 const MAX_PLACEMENT_TRIES: usize = 3;
 
 pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
-    let meeting_id = call.params.present("meetingID").ok_or(ApiError::MissingMeetingId)?.to_string();
+    let meeting_id = call
+        .params
+        .present("meetingID")
+        .ok_or(ApiError::MissingMeetingId)?
+        .to_string();
     let mut params = call.params.clone();
     // The tag used for placement: env override > client > env default.
-    let lookup = |list: &[(String, String)]| list.iter().find(|(k, _)| k == TAG).map(|(_, v)| v.clone());
+    let lookup =
+        |list: &[(String, String)]| list.iter().find(|(k, _)| k == TAG).map(|(_, v)| v.clone());
     let policy = &state.config.create;
-    let tag = [lookup(&policy.overrides), params.get(TAG).map(String::from), lookup(&policy.defaults)]
-        .into_iter()
-        .flatten()
-        .find(|t| !t.trim().is_empty())
-        .unwrap_or_default();
+    let tag = [
+        lookup(&policy.overrides),
+        params.get(TAG).map(String::from),
+        lookup(&policy.defaults),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|t| !t.trim().is_empty())
+    .unwrap_or_default();
     params.set(TAG, Some(tag.clone()));
 
     let store = state.registry.store();
-    if let Some(existing) = store.meeting(&meeting_id).await.map_err(state.store_error())? {
+    if let Some(existing) = store
+        .meeting(&meeting_id)
+        .await
+        .map_err(state.store_error())?
+    {
         if let Some(server) = keep_pin(state, &existing).await {
             return create_on(state, &call, params, &existing, &server, false).await;
         }
-        store.delete_meeting(&existing.id).await.map_err(state.store_error())?;
+        store
+            .delete_meeting(&existing.id)
+            .await
+            .map_err(state.store_error())?;
     }
 
     let servers = store.servers().await.map_err(state.store_error())?;
-    let order = state.placement.order(&servers, &TagSpec::parse(&tag)).await.map_err(|e| match e {
-        PlacementError::NoServers => ApiError::internal("Could not find any available servers."),
-        PlacementError::TagUnavailable(t) => ApiError::ServerTagUnavailable(t),
-    })?;
+    let order = state
+        .placement
+        .order(&servers, &TagSpec::parse(&tag))
+        .await
+        .map_err(|e| match e {
+            PlacementError::NoServers => {
+                ApiError::internal("Could not find any available servers.")
+            }
+            PlacementError::TagUnavailable(t) => ApiError::ServerTagUnavailable(t),
+        })?;
     let moderator_pw = params
         .present("moderatorPW")
         .map(String::from)
@@ -53,13 +75,19 @@ pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
             requested_bridge: params.get("voiceBridge").map(String::from),
             tenant_id: None,
         };
-        let (meeting, created) = store.create_or_find_meeting(new, &state.bridges).await.map_err(|e| match e {
-            StoreError::MeetingOfOtherTenant(..) => ApiError::Internal(e.to_string()),
-            other => state.store_error()(other),
-        })?;
+        let (meeting, created) = store
+            .create_or_find_meeting(new, &state.bridges)
+            .await
+            .map_err(|e| match e {
+                StoreError::MeetingOfOtherTenant(..) => ApiError::Internal(e.to_string()),
+                other => state.store_error()(other),
+            })?;
         // Another request may have placed the meeting first; then it lives where that one put it.
         let Some(server) = servers.iter().find(|s| s.id == meeting.server_id).cloned() else {
-            return Err(ApiError::Internal(format!("Couldn't find Server with id={}", meeting.server_id)));
+            return Err(ApiError::Internal(format!(
+                "Couldn't find Server with id={}",
+                meeting.server_id
+            )));
         };
         if created {
             let _ = store.increment_load(&server.id, server.multiplier()).await;
@@ -96,7 +124,14 @@ async fn keep_pin(state: &State, meeting: &Meeting) -> Option<Server> {
             let ep = state.registry.endpoint(&server.url).await.ok()?;
             let answer = state
                 .client
-                .api(&ep, &server.secret, "isMeetingRunning", &p, None, state.config.timeouts)
+                .api(
+                    &ep,
+                    &server.secret,
+                    "isMeetingRunning",
+                    &p,
+                    None,
+                    state.config.timeouts,
+                )
                 .await
                 .ok()?;
             (answer.envelope.field("running") == Some("true")).then_some(server)
@@ -128,7 +163,10 @@ async fn create_on(
     }
     let max = state.config.max_meeting_duration;
     if max > 0 {
-        let asked = p.get("duration").and_then(|d| d.trim().parse::<i64>().ok()).unwrap_or(0);
+        let asked = p
+            .get("duration")
+            .and_then(|d| d.trim().parse::<i64>().ok())
+            .unwrap_or(0);
         if asked <= 0 || asked as u64 > max {
             p.insert("duration", &max.to_string());
         }
@@ -139,11 +177,31 @@ async fn create_on(
         .endpoint(&server.url)
         .await
         .map_err(|_| ApiError::internal("Unable to create meeting on server."))?;
-    let timeouts = if server.online { state.config.timeouts } else { state.config.timeouts.reduced() };
-    match state.client.api(&ep, &server.secret, "create", &forwarded, call.xml_body.clone(), timeouts).await {
-        Ok(answer) => Ok(Reply { body: answer.body, ..Reply::xml(String::new()) }),
+    let timeouts = if server.online {
+        state.config.timeouts
+    } else {
+        state.config.timeouts.reduced()
+    };
+    match state
+        .client
+        .api(
+            &ep,
+            &server.secret,
+            "create",
+            &forwarded,
+            call.xml_body.clone(),
+            timeouts,
+        )
+        .await
+    {
+        Ok(answer) => Ok(Reply {
+            body: answer.body,
+            ..Reply::xml(String::new())
+        }),
         Err(UpstreamError::Failed { key, message }) => Err(ApiError::Upstream { key, message }),
-        Err(UpstreamError::NoReturncode) => Err(ApiError::internal("Response did not include returncode")),
+        Err(UpstreamError::NoReturncode) => {
+            Err(ApiError::internal("Response did not include returncode"))
+        }
         Err(UpstreamError::Transport(e)) => {
             log::warn!("create of {} on {} failed: {e}", meeting.id, server.id);
             Err(ApiError::internal("Unable to create meeting on server."))

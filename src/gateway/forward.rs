@@ -27,31 +27,59 @@ const ONLY_MEETING_ID: [&str; 3] = ["getMeetingInfo", "isMeetingRunning", "inser
 pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
     let known = ONLY_MEETING_ID.contains(&call.action.as_str());
     let Some(meeting_id) = call.params.present("meetingID") else {
-        return Err(if known { ApiError::MissingMeetingId } else { ApiError::UnsupportedRequest });
+        return Err(if known {
+            ApiError::MissingMeetingId
+        } else {
+            ApiError::UnsupportedRequest
+        });
     };
-    let meeting = state.registry.store().meeting(meeting_id).await.map_err(state.store_error())?;
+    let meeting = state
+        .registry
+        .store()
+        .meeting(meeting_id)
+        .await
+        .map_err(state.store_error())?;
     let Some(meeting) = meeting else {
         if call.action == "isMeetingRunning" {
-            return Ok(Step::Reply(super::Reply::xml(xml::success(&[("running", "false")]))));
+            return Ok(Step::Reply(super::Reply::xml(xml::success(&[(
+                "running", "false",
+            )]))));
         }
         return Err(ApiError::MeetingNotFound);
     };
     // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26).
-    let server = state.registry.server(&meeting.server_id).ok_or(ApiError::MeetingNotFound)?;
+    let server = state
+        .registry
+        .server(&meeting.server_id)
+        .ok_or(ApiError::MeetingNotFound)?;
     let failure = if call.action == "insertDocument" {
         "Unable to insert document on server."
     } else {
         "Unable to access meeting on server."
     };
-    let endpoint = state.registry.endpoint(&server.url).await.map_err(|_| ApiError::internal(failure))?;
+    let endpoint = state
+        .registry
+        .endpoint(&server.url)
+        .await
+        .map_err(|_| ApiError::internal(failure))?;
     let mut params = Params::new();
     if known {
         params.insert("meetingID", meeting_id);
     } else {
         params = super::params::forwarded(&call.params, &Default::default(), &[]);
     }
-    let path_and_query = signed_path(&endpoint.base_path, &call.action, &params, &server.secret, state.client.algorithm());
-    let timeouts = if server.online { state.config.timeouts } else { state.config.timeouts.reduced() };
+    let path_and_query = signed_path(
+        &endpoint.base_path,
+        &call.action,
+        &params,
+        &server.secret,
+        state.client.algorithm(),
+    );
+    let timeouts = if server.online {
+        state.config.timeouts
+    } else {
+        state.config.timeouts.reduced()
+    };
     Ok(Step::Forward(Box::new(Forward {
         endpoint,
         timeouts,
@@ -68,10 +96,9 @@ impl Forward {
 
     /// The upstream request: our path and checksum, the server's Host, the body as BBB wants it.
     pub fn rewrite(&self, req: &mut RequestHeader) -> pingora::Result<()> {
-        let uri: http::Uri = self
-            .path_and_query
-            .parse()
-            .map_err(|_| pingora::Error::explain(pingora::ErrorType::InternalError, "bad upstream uri"))?;
+        let uri: http::Uri = self.path_and_query.parse().map_err(|_| {
+            pingora::Error::explain(pingora::ErrorType::InternalError, "bad upstream uri")
+        })?;
         req.set_uri(uri);
         req.insert_header(http::header::HOST, self.endpoint.authority.as_str())?;
         // We read the answer before passing it on; a compressed one could not be checked.
@@ -104,6 +131,8 @@ pub fn check_answer(raw: Bytes) -> Bytes {
         }
         .to_xml()
         .into(),
-        None => ApiError::internal("Response did not include returncode").to_xml().into(),
+        None => ApiError::internal("Response did not include returncode")
+            .to_xml()
+            .into(),
     }
 }

@@ -7,14 +7,20 @@ use crate::bbb::client::signed_path;
 use crate::bbb::ApiError;
 
 pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
-    let meeting_id = call.params.present("meetingID").ok_or(ApiError::MissingMeetingId)?;
+    let meeting_id = call
+        .params
+        .present("meetingID")
+        .ok_or(ApiError::MissingMeetingId)?;
     let store = state.registry.store();
     let meeting = store
         .meeting(meeting_id)
         .await
         .map_err(state.store_error())?
         .ok_or(ApiError::MeetingNotFound)?;
-    let server = state.registry.server(&meeting.server_id).ok_or(ApiError::MeetingNotFound)?;
+    let server = state
+        .registry
+        .server(&meeting.server_id)
+        .ok_or(ApiError::MeetingNotFound)?;
     if !server.accepts_joins() {
         return Err(ApiError::ServerUnavailable);
     }
@@ -24,6 +30,12 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .map_err(state.store_error())?;
     let forwarded = params::forwarded(&call.params, &state.config.join, &[]);
     let base = server.base_url();
-    let location = signed_path(&base, "join", &forwarded, &server.secret, state.client.algorithm());
+    let location = signed_path(
+        &base,
+        "join",
+        &forwarded,
+        &server.secret,
+        state.client.algorithm(),
+    );
     Ok(Reply::redirect(location))
 }

@@ -22,8 +22,20 @@ pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
         let timeouts = state.config.timeouts;
         let client = state.client.clone();
         calls.spawn(async move {
-            let ep = registry.endpoint(&server.url).await.map_err(UpstreamError::Transport)?;
-            let answer = client.api(&ep, &server.secret, "getMeetings", &Params::new(), None, timeouts).await?;
+            let ep = registry
+                .endpoint(&server.url)
+                .await
+                .map_err(UpstreamError::Transport)?;
+            let answer = client
+                .api(
+                    &ep,
+                    &server.secret,
+                    "getMeetings",
+                    &Params::new(),
+                    None,
+                    timeouts,
+                )
+                .await?;
             xml::parse_meetings(&answer.body).map_err(|_| UpstreamError::NoReturncode)
         });
     }
@@ -32,7 +44,10 @@ pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
         match done {
             Ok(Ok(meetings)) => {
                 // Without tenants, meetings that belong to a tenant stay hidden (as Scalelite does).
-                for m in meetings.iter().filter(|m| m.tenant_id.as_deref().unwrap_or("").is_empty()) {
+                for m in meetings
+                    .iter()
+                    .filter(|m| m.tenant_id.as_deref().unwrap_or("").is_empty())
+                {
                     out.push_str("\n    ");
                     out.push_str(&m.raw);
                 }
@@ -53,7 +68,10 @@ pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
 /// `end`: forward to the owner, and forget the meeting once BBB ended it (or does not know it).
 /// Scalelite forgets it before asking, even when BBB refuses (quirk Q5).
 pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
-    let meeting_id = call.params.present("meetingID").ok_or(ApiError::MissingMeetingId)?;
+    let meeting_id = call
+        .params
+        .present("meetingID")
+        .ok_or(ApiError::MissingMeetingId)?;
     let store = state.registry.store();
     let meeting = store
         .meeting(meeting_id)
@@ -61,7 +79,10 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .map_err(state.store_error())?
         .ok_or(ApiError::MeetingNotFound)?;
     let Some(server) = state.registry.server(&meeting.server_id) else {
-        store.delete_meeting(meeting_id).await.map_err(state.store_error())?;
+        store
+            .delete_meeting(meeting_id)
+            .await
+            .map_err(state.store_error())?;
         return Err(ApiError::MeetingNotFound);
     };
     let mut p = Params::new();
@@ -69,20 +90,43 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
     // Without a password Scalelite sends a bare `password` key (quirk Q6, reproduced).
     p.set("password", call.params.get("password").map(String::from));
     let unreachable = || ApiError::internal("Unable to access meeting on server.");
-    let ep = state.registry.endpoint(&server.url).await.map_err(|_| unreachable())?;
-    let timeouts = if server.online { state.config.timeouts } else { state.config.timeouts.reduced() };
-    match state.client.api(&ep, &server.secret, "end", &p, None, timeouts).await {
+    let ep = state
+        .registry
+        .endpoint(&server.url)
+        .await
+        .map_err(|_| unreachable())?;
+    let timeouts = if server.online {
+        state.config.timeouts
+    } else {
+        state.config.timeouts.reduced()
+    };
+    match state
+        .client
+        .api(&ep, &server.secret, "end", &p, None, timeouts)
+        .await
+    {
         Ok(answer) => {
-            store.delete_meeting(meeting_id).await.map_err(state.store_error())?;
-            Ok(Reply { body: answer.body, ..Reply::xml(String::new()) })
+            store
+                .delete_meeting(meeting_id)
+                .await
+                .map_err(state.store_error())?;
+            Ok(Reply {
+                body: answer.body,
+                ..Reply::xml(String::new())
+            })
         }
         Err(UpstreamError::Failed { key, message }) => {
             if key == "notFound" {
-                store.delete_meeting(meeting_id).await.map_err(state.store_error())?;
+                store
+                    .delete_meeting(meeting_id)
+                    .await
+                    .map_err(state.store_error())?;
             }
             Err(ApiError::Upstream { key, message })
         }
-        Err(UpstreamError::NoReturncode) => Err(ApiError::internal("Response did not include returncode")),
+        Err(UpstreamError::NoReturncode) => {
+            Err(ApiError::internal("Response did not include returncode"))
+        }
         Err(UpstreamError::Transport(e)) => {
             log::warn!("end of {meeting_id} on {} failed: {e}", server.id);
             Err(unreachable())
@@ -96,5 +140,9 @@ pub fn no_recordings() -> String {
 }
 
 pub fn recordings_not_found() -> Reply {
-    ApiError::Upstream { key: "notFound".into(), message: "We could not find recordings".into() }.into()
+    ApiError::Upstream {
+        key: "notFound".into(),
+        message: "We could not find recordings".into(),
+    }
+    .into()
 }

@@ -34,7 +34,10 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(shared: Arc<Shared>) -> Self {
-        Gateway { shared, state: tokio::sync::OnceCell::new() }
+        Gateway {
+            shared,
+            state: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// This service's state, built on the first request (inside the service's runtime).
@@ -82,11 +85,18 @@ impl ProxyHttp for Gateway {
             Ok(s) => s,
             Err(e) => {
                 log::error!("gateway not ready: {e}");
-                respond::send(session, Reply::text(503, &format!("Health Check Failure: store: {e}"))).await?;
+                respond::send(
+                    session,
+                    Reply::text(503, &format!("Health Check Failure: store: {e}")),
+                )
+                .await?;
                 return Ok(true);
             }
         };
-        let route = request::route(&session.req_header().method, session.req_header().uri.path());
+        let route = request::route(
+            &session.req_header().method,
+            session.req_header().uri.path(),
+        );
         let outcome = match route {
             Route::Health => Ok(health(&state).await),
             Route::Unsupported => Err(ApiError::UnsupportedRequest),
@@ -115,7 +125,12 @@ impl ProxyHttp for Gateway {
     }
 
     /// Rewrites the request for the BBB server: its path, its secret's checksum, its Host.
-    async fn upstream_request_filter(&self, _s: &mut Session, req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
+    async fn upstream_request_filter(
+        &self,
+        _s: &mut Session,
+        req: &mut RequestHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
         if let Some(f) = &ctx.forward {
             f.rewrite(req)?;
         }
@@ -123,7 +138,12 @@ impl ProxyHttp for Gateway {
     }
 
     /// The BBB answer's header: ours is always 200 XML, its length known only after checking.
-    async fn response_filter(&self, _s: &mut Session, resp: &mut ResponseHeader, _ctx: &mut Ctx) -> Result<()> {
+    async fn response_filter(
+        &self,
+        _s: &mut Session,
+        resp: &mut ResponseHeader,
+        _ctx: &mut Ctx,
+    ) -> Result<()> {
         resp.set_status(200)?;
         resp.remove_header(&http::header::CONTENT_LENGTH);
         resp.remove_header(&http::header::TRANSFER_ENCODING);
@@ -157,12 +177,19 @@ impl ProxyHttp for Gateway {
     /// An upstream failure becomes the call's `internalError` envelope, never an empty 502.
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
         log::info!("proxying to BBB failed: {e}");
-        let message = ctx.forward.as_ref().map(|f| f.failure).unwrap_or("Unable to access meeting on server.");
+        let message = ctx
+            .forward
+            .as_ref()
+            .map(|f| f.failure)
+            .unwrap_or("Unable to access meeting on server.");
         let sent = session.response_written().is_some();
         if !sent {
             let _ = respond::send(session, ApiError::internal(message).into()).await;
         }
-        FailToProxy { error_code: if sent { 0 } else { 200 }, can_reuse_downstream: false }
+        FailToProxy {
+            error_code: if sent { 0 } else { 200 },
+            can_reuse_downstream: false,
+        }
     }
 }
 
@@ -173,7 +200,12 @@ pub enum Step {
 }
 
 impl Gateway {
-    async fn api(&self, state: &State, session: &mut Session, action: String) -> Result<Step, ApiError> {
+    async fn api(
+        &self,
+        state: &State,
+        session: &mut Session,
+        action: String,
+    ) -> Result<Step, ApiError> {
         let rule = request::body_rule(&action);
         let media_type = request::check_content_type(session, rule)?;
         let raw_query = request::raw_query(session);
@@ -193,7 +225,14 @@ impl Gateway {
             return Ok(Step::Reply(Reply::xml(crate::bbb::xml::no_meetings())));
         }
         request::verify(&state.config.checksum, &action, &raw_query, &params)?;
-        let call = ApiCall { action, raw_query, params, media_type, streams_body: stream, xml_body };
+        let call = ApiCall {
+            action,
+            raw_query,
+            params,
+            media_type,
+            streams_body: stream,
+            xml_body,
+        };
         match call.action.as_str() {
             "create" => create::create(state, call).await.map(Step::Reply),
             "join" => join::join(state, &call).await.map(Step::Reply),

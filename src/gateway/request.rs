@@ -29,7 +29,11 @@ pub fn route(method: &Method, path: &str) -> Route {
         return Route::Health;
     }
     if path == "/health_check" || path == "/health_check/" {
-        return if get_like { Route::Health } else { Route::Unsupported };
+        return if get_like {
+            Route::Health
+        } else {
+            Route::Unsupported
+        };
     }
     if let Some(rest) = path.strip_prefix("/bigbluebutton/api") {
         let action = rest.trim_start_matches('/').trim_end_matches('/');
@@ -40,7 +44,11 @@ pub fn route(method: &Method, path: &str) -> Route {
             return Route::Index;
         }
         // Only plain action names; `getMeetings.xml` or nested paths hit the catch-all.
-        if !action.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || action.is_empty() {
+        if !action
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || action.is_empty()
+        {
             return Route::Unsupported;
         }
         let allowed = match action {
@@ -48,17 +56,25 @@ pub fn route(method: &Method, path: &str) -> Route {
             "insertDocument" => method == Method::POST,
             _ => true,
         };
-        return if allowed { Route::Api(action.to_string()) } else { Route::Unsupported };
+        return if allowed {
+            Route::Api(action.to_string())
+        } else {
+            Route::Unsupported
+        };
     }
     if let Some(action) = path.strip_prefix("/scalelite/api/") {
         let action = action.trim_end_matches('/');
         let ok = match action {
             "getServers" | "getServerInfo" | "getTenants" | "getTenantInfo" => get_like,
-            "addServer" | "updateServer" | "deleteServer" | "panicServer" | "addTenant" | "updateTenant"
-            | "deleteTenant" => method == Method::POST,
+            "addServer" | "updateServer" | "deleteServer" | "panicServer" | "addTenant"
+            | "updateTenant" | "deleteTenant" => method == Method::POST,
             _ => false,
         };
-        return if ok { Route::Admin(action.to_string()) } else { Route::Unsupported };
+        return if ok {
+            Route::Admin(action.to_string())
+        } else {
+            Route::Unsupported
+        };
     }
     Route::Unsupported
 }
@@ -82,15 +98,20 @@ pub fn body_rule(action: &str) -> BodyRule {
         "create" => BodyRule::FormOrXml,
         "insertDocument" => BodyRule::Xml,
         "join" | "publishRecordings" | "deleteRecordings" => BodyRule::Any,
-        "index" | "isMeetingRunning" | "getMeetingInfo" | "getMeetings" | "end" | "getRecordings"
-        | "updateRecordings" => BodyRule::Form,
+        "index" | "isMeetingRunning" | "getMeetingInfo" | "getMeetings" | "end"
+        | "getRecordings" | "updateRecordings" => BodyRule::Form,
         _ => BodyRule::FormOrXml,
     }
 }
 
 /// The media type of the request, lower-cased, parameters dropped.
 pub fn media_type(session: &Session) -> Option<String> {
-    let raw = session.req_header().headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    let raw = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?;
     let mt = raw.split(';').next()?.trim().to_ascii_lowercase();
     (!mt.is_empty()).then_some(mt)
 }
@@ -168,7 +189,12 @@ pub fn raw_query(session: &Session) -> String {
 
 /// Verify a request's checksum. The checksum may come from the query or the form body, but
 /// only the query string is hashed (quirk Q1, reproduced).
-pub fn verify(checksum: &crate::bbb::Checksum, action: &str, raw_query: &str, params: &Params) -> Result<(), ApiError> {
+pub fn verify(
+    checksum: &crate::bbb::Checksum,
+    action: &str,
+    raw_query: &str,
+    params: &Params,
+) -> Result<(), ApiError> {
     let Some(sum) = params.present("checksum") else {
         return Err(ApiError::Checksum);
     };
@@ -187,16 +213,43 @@ mod tests {
     fn routes() {
         assert_eq!(route(&Method::GET, "/bigbluebutton/api"), Route::Index);
         assert_eq!(route(&Method::POST, "/bigbluebutton/api/"), Route::Index);
-        assert_eq!(route(&Method::GET, "/bigbluebutton/api/join"), Route::Api("join".into()));
-        assert_eq!(route(&Method::POST, "/bigbluebutton/api/join"), Route::Unsupported);
-        assert_eq!(route(&Method::GET, "/bigbluebutton/api/insertDocument"), Route::Unsupported);
-        assert_eq!(route(&Method::GET, "/bigbluebutton/api/getMeetings.xml"), Route::Unsupported);
-        assert_eq!(route(&Method::GET, "/bigbluebutton/api/create/"), Route::Api("create".into()));
-        assert_eq!(route(&Method::PUT, "/bigbluebutton/api/create"), Route::Unsupported);
-        assert_eq!(route(&Method::GET, "/scalelite/api/getServers"), Route::Admin("getServers".into()));
-        assert_eq!(route(&Method::GET, "/scalelite/api/addServer"), Route::Unsupported);
+        assert_eq!(
+            route(&Method::GET, "/bigbluebutton/api/join"),
+            Route::Api("join".into())
+        );
+        assert_eq!(
+            route(&Method::POST, "/bigbluebutton/api/join"),
+            Route::Unsupported
+        );
+        assert_eq!(
+            route(&Method::GET, "/bigbluebutton/api/insertDocument"),
+            Route::Unsupported
+        );
+        assert_eq!(
+            route(&Method::GET, "/bigbluebutton/api/getMeetings.xml"),
+            Route::Unsupported
+        );
+        assert_eq!(
+            route(&Method::GET, "/bigbluebutton/api/create/"),
+            Route::Api("create".into())
+        );
+        assert_eq!(
+            route(&Method::PUT, "/bigbluebutton/api/create"),
+            Route::Unsupported
+        );
+        assert_eq!(
+            route(&Method::GET, "/scalelite/api/getServers"),
+            Route::Admin("getServers".into())
+        );
+        assert_eq!(
+            route(&Method::GET, "/scalelite/api/addServer"),
+            Route::Unsupported
+        );
         assert_eq!(route(&Method::GET, "/health_check"), Route::Health);
         assert_eq!(route(&Method::DELETE, "/"), Route::Health);
-        assert_eq!(route(&Method::GET, "/playback/presentation/2.3/x"), Route::Unsupported);
+        assert_eq!(
+            route(&Method::GET, "/playback/presentation/2.3/x"),
+            Route::Unsupported
+        );
     }
 }

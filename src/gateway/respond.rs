@@ -20,7 +20,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn xml(body: String) -> Self {
-        Reply { status: 200, content_type: XML, body: body.into(), location: None }
+        Reply {
+            status: 200,
+            content_type: XML,
+            body: body.into(),
+            location: None,
+        }
     }
 
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
@@ -33,7 +38,12 @@ impl Reply {
     }
 
     pub fn text(status: u16, body: &str) -> Self {
-        Reply { status, content_type: "text/plain; charset=utf-8", body: Bytes::copy_from_slice(body.as_bytes()), location: None }
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: Bytes::copy_from_slice(body.as_bytes()),
+            location: None,
+        }
     }
 
     /// A 302 with the small HTML body Rails sends along.
@@ -42,7 +52,12 @@ impl Reply {
             "<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>",
             crate::bbb::xml::escape(&location)
         );
-        Reply { status: 302, content_type: "text/html; charset=utf-8", body: body.into(), location: Some(location) }
+        Reply {
+            status: 302,
+            content_type: "text/html; charset=utf-8",
+            body: body.into(),
+            location: Some(location),
+        }
     }
 }
 

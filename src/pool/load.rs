@@ -67,13 +67,25 @@ mod tests {
         let now = 100 * 60 * 1000;
         let (load, stats) = compute(&[m(20, 2, false, 0), m(5, 1, true, 0)], &cfg(), now);
         assert_eq!(load, 20.0);
-        assert_eq!(stats, ServerStats { meetings: 2, users: 25, largest_meeting: 20, videos: 2 });
+        assert_eq!(
+            stats,
+            ServerStats {
+                meetings: 2,
+                users: 25,
+                largest_meeting: 20,
+                videos: 2
+            }
+        );
     }
 
     #[test]
     fn young_meetings_weigh_at_least_the_minimum() {
         let now = 100 * 60 * 1000;
-        let (load, _) = compute(&[m(3, 1, false, now - 1000), m(30, 1, false, now - 1000)], &cfg(), now);
+        let (load, _) = compute(
+            &[m(3, 1, false, now - 1000), m(30, 1, false, now - 1000)],
+            &cfg(),
+            now,
+        );
         assert_eq!(load, 45.0);
     }
 }

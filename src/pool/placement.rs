@@ -6,8 +6,8 @@ use parking_lot::RwLock;
 use pingora_load_balancing::discovery::ServiceDiscovery;
 use pingora_load_balancing::selection::{BackendIter, BackendSelection};
 use pingora_load_balancing::{Backend, Backends, LoadBalancer};
-use std::collections::{BTreeSet, HashMap};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
 use std::net::{Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -79,7 +79,9 @@ pub fn rank(candidates: &[Candidate], spec: &TagSpec) -> Result<Vec<usize>, Plac
             return Err(PlacementError::TagUnavailable(spec.tags.join(";")));
         }
     }
-    let untagged: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].tag.is_none()).collect();
+    let untagged: Vec<usize> = (0..candidates.len())
+        .filter(|&i| candidates[i].tag.is_none())
+        .collect();
     if untagged.is_empty() {
         return Err(PlacementError::NoServers);
     }
@@ -145,7 +147,9 @@ impl BackendSelection for LeastLoaded {
     }
 
     fn iter(self: &Arc<Self>, key: &[u8]) -> RankedIter {
-        let order = self.ranked(&TagSpec::parse(&String::from_utf8_lossy(key))).unwrap_or_default();
+        let order = self
+            .ranked(&TagSpec::parse(&String::from_utf8_lossy(key)))
+            .unwrap_or_default();
         RankedIter { order, pos: 0 }
     }
 }
@@ -158,12 +162,19 @@ impl LeastLoaded {
         let mut live = Vec::with_capacity(self.backends.len());
         let mut backs = Vec::with_capacity(self.backends.len());
         for b in &self.backends {
-            if let Some(c) = b.ext.get::<ServerRef>().and_then(|r| by_id.get(r.0.as_str())) {
+            if let Some(c) = b
+                .ext
+                .get::<ServerRef>()
+                .and_then(|r| by_id.get(r.0.as_str()))
+            {
                 live.push((*c).clone());
                 backs.push(b.clone());
             }
         }
-        Ok(rank(&live, spec)?.into_iter().map(|i| backs[i].clone()).collect())
+        Ok(rank(&live, spec)?
+            .into_iter()
+            .map(|i| backs[i].clone())
+            .collect())
     }
 }
 
@@ -195,13 +206,20 @@ impl Default for Placement {
 impl Placement {
     pub fn new() -> Self {
         let board = LoadBoard::default();
-        let discovery = Box::new(PoolDiscovery { board: board.clone() });
-        let lb = LoadBalancer::from_backends_with_config(Backends::new(discovery), Some(board.clone()));
+        let discovery = Box::new(PoolDiscovery {
+            board: board.clone(),
+        });
+        let lb =
+            LoadBalancer::from_backends_with_config(Backends::new(discovery), Some(board.clone()));
         Placement { board, lb }
     }
 
     /// Server ids in the order to try for a new meeting, from the servers as they are now.
-    pub async fn order(&self, servers: &[Server], spec: &TagSpec) -> Result<Vec<String>, PlacementError> {
+    pub async fn order(
+        &self,
+        servers: &[Server],
+        spec: &TagSpec,
+    ) -> Result<Vec<String>, PlacementError> {
         let candidates: Vec<Candidate> = servers
             .iter()
             .filter(|s| s.is_available())
@@ -219,12 +237,13 @@ impl Placement {
         let seen = std::cell::RefCell::new(Vec::new());
         // The accept callback sees every backend in selection order; refusing them all
         // walks the whole order in one pass.
-        self.lb.select_with(&spec_key(spec), usize::MAX, |b, _ready| {
-            if let Some(r) = b.ext.get::<ServerRef>() {
-                seen.borrow_mut().push(r.0.clone());
-            }
-            false
-        });
+        self.lb
+            .select_with(&spec_key(spec), usize::MAX, |b, _ready| {
+                if let Some(r) = b.ext.get::<ServerRef>() {
+                    seen.borrow_mut().push(r.0.clone());
+                }
+                false
+            });
         let out = seen.into_inner();
         if out.is_empty() {
             return Err(PlacementError::NoServers);

@@ -7,7 +7,9 @@ use crate::bbb::client::{BbbClient, UpstreamError};
 use crate::bbb::{xml, Params};
 use crate::config::{PollerConfig, Timeouts};
 use crate::store::voice_bridge::BridgePolicy;
-use crate::store::{Meeting, NewMeeting, Server, ServerChange, ServerState, ServerStats, Store, StoreResult};
+use crate::store::{
+    Meeting, NewMeeting, Server, ServerChange, ServerState, ServerStats, Store, StoreResult,
+};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -51,12 +53,18 @@ pub async fn panic_server(
         .collect();
     let ep = registry.endpoint(&server.url).await;
     for m in &meetings {
-        store.delete_meeting(&m.id).await.map_err(|e| e.to_string())?;
+        store
+            .delete_meeting(&m.id)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut params = Params::new();
         params.insert("meetingID", &m.id);
         params.insert("password", &m.moderator_pw);
         let result = match &ep {
-            Ok(ep) => client.api(ep, &server.secret, "end", &params, None, timeouts).await.map(|_| ()),
+            Ok(ep) => client
+                .api(ep, &server.secret, "end", &params, None, timeouts)
+                .await
+                .map(|_| ()),
             Err(e) => Err(UpstreamError::Transport(e.clone())),
         };
         if let Err(e) = result {
@@ -77,7 +85,13 @@ fn now_ms() -> u64 {
 }
 
 impl Poller {
-    pub fn new(registry: Arc<Registry>, client: Arc<BbbClient>, cfg: PollerConfig, timeouts: Timeouts, bridges: BridgePolicy) -> Self {
+    pub fn new(
+        registry: Arc<Registry>,
+        client: Arc<BbbClient>,
+        cfg: PollerConfig,
+        timeouts: Timeouts,
+        bridges: BridgePolicy,
+    ) -> Self {
         Poller {
             registry,
             client,
@@ -91,7 +105,9 @@ impl Poller {
 
     /// Poll every server once, concurrently but bounded; then refresh the registry.
     pub async fn poll_all(self: &Arc<Self>) -> StoreResult<()> {
-        let cycle = self.cycle.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cycle = self
+            .cycle
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let servers = self.registry.store().servers().await?;
         let meetings = self.registry.store().meetings().await?;
         let mut by_server: HashMap<String, Vec<Meeting>> = HashMap::new();
@@ -109,7 +125,11 @@ impl Poller {
                 this.poll_server(server, known, cycle).await;
             });
         }
-        let bound = self.cfg.wait_timeout.max(self.timeouts.connect + self.timeouts.response) * 2;
+        let bound = self
+            .cfg
+            .wait_timeout
+            .max(self.timeouts.connect + self.timeouts.response)
+            * 2;
         if tokio::time::timeout(bound, async { while jobs.join_next().await.is_some() {} })
             .await
             .is_err()
@@ -124,7 +144,14 @@ impl Poller {
         let answer = match self.registry.endpoint(&server.url).await {
             Ok(ep) => self
                 .client
-                .api(&ep, &server.secret, "getMeetings", &Params::new(), None, self.timeouts)
+                .api(
+                    &ep,
+                    &server.secret,
+                    "getMeetings",
+                    &Params::new(),
+                    None,
+                    self.timeouts,
+                )
                 .await
                 .and_then(|a| xml::parse_meetings(&a.body).map_err(|_| UpstreamError::NoReturncode))
                 .map(|ms| (ep, ms)),
@@ -133,7 +160,7 @@ impl Poller {
         let result = match answer {
             Ok((ep, meetings)) => {
                 let r = self.healthy(&server, &meetings, &known).await;
-                if !server.online || cycle % VERSION_EVERY == 0 {
+                if !server.online || cycle.is_multiple_of(VERSION_EVERY) {
                     self.poll_version(&server, &ep).await;
                 }
                 r
@@ -148,7 +175,12 @@ impl Poller {
         }
     }
 
-    async fn healthy(&self, server: &Server, meetings: &[xml::MeetingSummary], known: &[Meeting]) -> StoreResult<()> {
+    async fn healthy(
+        &self,
+        server: &Server,
+        meetings: &[xml::MeetingSummary],
+        known: &[Meeting],
+    ) -> StoreResult<()> {
         let store = self.registry.store();
         let mut change = ServerChange::default();
         if !server.online {
@@ -174,7 +206,12 @@ impl Poller {
 
     /// Forget meetings that stopped running, adopt running ones we did not know, and keep the
     /// records of running meetings from expiring.
-    async fn sync_meetings(&self, server: &Server, running: &[xml::MeetingSummary], known: &[Meeting]) -> StoreResult<()> {
+    async fn sync_meetings(
+        &self,
+        server: &Server,
+        running: &[xml::MeetingSummary],
+        known: &[Meeting],
+    ) -> StoreResult<()> {
         let store = self.registry.store();
         let running_ids: HashSet<&str> = running.iter().map(|m| m.meeting_id.as_str()).collect();
         let mut forget = Vec::new();
@@ -198,7 +235,10 @@ impl Poller {
             store.delete_meeting(&id).await?;
         }
         let known_ids: HashSet<&str> = known.iter().map(|m| m.id.as_str()).collect();
-        for m in running.iter().filter(|m| !m.is_breakout && !known_ids.contains(m.meeting_id.as_str())) {
+        for m in running
+            .iter()
+            .filter(|m| !m.is_breakout && !known_ids.contains(m.meeting_id.as_str()))
+        {
             if store.meeting(&m.meeting_id).await?.is_some() {
                 continue; // placed on another server; not ours to move
             }
@@ -209,9 +249,16 @@ impl Poller {
                 requested_bridge: Some(m.voice_bridge.clone()).filter(|v| !v.is_empty()),
                 tenant_id: m.tenant_id.clone(),
             };
-            let policy = BridgePolicy { use_external: true, ..self.bridges.clone() };
+            let policy = BridgePolicy {
+                use_external: true,
+                ..self.bridges.clone()
+            };
             match store.create_or_find_meeting(adopt, &policy).await {
-                Ok(_) => log::info!("adopted running meeting {} on server {}", m.meeting_id, server.id),
+                Ok(_) => log::info!(
+                    "adopted running meeting {} on server {}",
+                    m.meeting_id,
+                    server.id
+                ),
                 Err(e) => log::warn!("could not adopt meeting {}: {e}", m.meeting_id),
             }
         }
@@ -233,7 +280,10 @@ impl Poller {
             store.update_server(&server.id, change).await?;
             return Ok(());
         }
-        log::warn!("server {} is offline; ending and forgetting its meetings", server.id);
+        log::warn!(
+            "server {} is offline; ending and forgetting its meetings",
+            server.id
+        );
         // Mark it offline first so no join is sent there while its meetings are ended.
         change.online = Some(false);
         change.load = Some(None);
@@ -241,21 +291,41 @@ impl Poller {
         change.stats = Some(ServerStats::default());
         let updated = store.update_server(&server.id, change).await?;
         self.registry.note(&updated);
-        let _ = panic_server(store.as_ref(), &self.client, &self.registry, server, self.timeouts.reduced(), false).await;
+        let _ = panic_server(
+            store.as_ref(),
+            &self.client,
+            &self.registry,
+            server,
+            self.timeouts.reduced(),
+            false,
+        )
+        .await;
         Ok(())
     }
 
     async fn poll_version(&self, server: &Server, ep: &crate::bbb::client::Endpoint) {
-        let sum = self.client.algorithm().hex_digest(&[server.secret.as_bytes()]);
+        let sum = self
+            .client
+            .algorithm()
+            .hex_digest(&[server.secret.as_bytes()]);
         let path = format!("{}?checksum={sum}", ep.base_path);
         let Ok((_, body)) = self.client.raw(ep, &path, None, self.timeouts).await else {
             return;
         };
-        let Some(env) = xml::parse_envelope(&body) else { return };
+        let Some(env) = xml::parse_envelope(&body) else {
+            return;
+        };
         let version = env.field("bbbVersion").unwrap_or("").to_string();
         if server.bbb_version.as_deref() != Some(version.as_str()) {
-            let change = ServerChange { bbb_version: Some(version), ..Default::default() };
-            let _ = self.registry.store().update_server(&server.id, change).await;
+            let change = ServerChange {
+                bbb_version: Some(version),
+                ..Default::default()
+            };
+            let _ = self
+                .registry
+                .store()
+                .update_server(&server.id, change)
+                .await;
         }
     }
 }

@@ -193,8 +193,10 @@ impl Store for EmbeddedStore {
                 tenant_id: new.tenant_id.filter(|t| !t.is_empty()),
             };
             let expires = self.expiry();
-            st.bridges.insert(meeting.voice_bridge.clone(), meeting.id.clone());
-            st.meetings.insert(meeting.id.clone(), (meeting.clone(), expires));
+            st.bridges
+                .insert(meeting.voice_bridge.clone(), meeting.id.clone());
+            st.meetings
+                .insert(meeting.id.clone(), (meeting.clone(), expires));
             let rx = self.record(Op::UpsertMeeting(Box::new(meeting.clone()), expires));
             (meeting, rx)
         };
@@ -233,7 +235,7 @@ impl Store for EmbeddedStore {
         };
         if !touched.is_empty() {
             // Not awaited: a lost refresh only shortens a lifetime the next poll extends again.
-            let _ = self.record(Op::Expire(touched, expires));
+            drop(self.record(Op::Expire(touched, expires)));
         }
         Ok(())
     }

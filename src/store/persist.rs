@@ -44,7 +44,10 @@ pub fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded), String
     std::thread::Builder::new()
         .name("state-journal".into())
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -90,17 +93,23 @@ async fn open(opts: SqliteConnectOptions) -> Result<SqliteConnection, String> {
 async fn load(conn: &mut SqliteConnection) -> Result<Loaded, String> {
     let err = |e: sqlx::Error| format!("state db: {e}");
     let mut servers = Vec::new();
-    for row in sqlx::query("SELECT data FROM servers").fetch_all(&mut *conn).await.map_err(err)? {
+    for row in sqlx::query("SELECT data FROM servers")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?
+    {
         let data: String = row.get(0);
         match serde_json::from_str::<Server>(&data) {
             Ok(s) => servers.push(s),
             Err(e) => log::error!("state db: skipping unreadable server record: {e}"),
         }
     }
-    let rows = sqlx::query("SELECT id, server_id, moderator_pw, voice_bridge, tenant_id, expires_at FROM meetings")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(err)?;
+    let rows = sqlx::query(
+        "SELECT id, server_id, moderator_pw, voice_bridge, tenant_id, expires_at FROM meetings",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?;
     let meetings = rows
         .into_iter()
         .map(|r| {
@@ -151,7 +160,10 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &[Job]) -> Result<(), s
                     .await?;
             }
             Op::DeleteServer(id) => {
-                sqlx::query("DELETE FROM servers WHERE id = ?1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM servers WHERE id = ?1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Op::UpsertMeeting(m, expires) => {
                 sqlx::query("INSERT INTO meetings (id, server_id, moderator_pw, voice_bridge, tenant_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET server_id = excluded.server_id, moderator_pw = excluded.moderator_pw, voice_bridge = excluded.voice_bridge, tenant_id = excluded.tenant_id, expires_at = excluded.expires_at")
@@ -165,7 +177,10 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &[Job]) -> Result<(), s
                     .await?;
             }
             Op::DeleteMeeting(id) => {
-                sqlx::query("DELETE FROM meetings WHERE id = ?1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM meetings WHERE id = ?1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Op::Expire(ids, expires) => {
                 for id in ids {

@@ -47,7 +47,10 @@ mod tests {
 
     #[test]
     fn deterministic_and_well_formed() {
-        let p = BridgePolicy { len: 9, use_external: false };
+        let p = BridgePolicy {
+            len: 9,
+            use_external: false,
+        };
         let a = p.candidates("m", Some("123"));
         assert_eq!(a, p.candidates("m", None));
         assert_eq!(a.len(), MAX_TRIES);
@@ -55,7 +58,10 @@ mod tests {
             assert_eq!(n.len(), 9);
             assert!(!n.starts_with('0'));
         }
-        let ext = BridgePolicy { len: 9, use_external: true };
+        let ext = BridgePolicy {
+            len: 9,
+            use_external: true,
+        };
         assert_eq!(ext.candidates("m", Some("123"))[0].as_deref(), Some("123"));
     }
 }

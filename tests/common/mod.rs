@@ -1,6 +1,6 @@
 //! Test harness: the real `scalelite` binary on an ephemeral port, configured only through
 //! Scalelite's environment variables, with simulated BBB servers behind it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use scalelite::bbb::Algorithm;
 pub use scalelite::simulator::{BbbSimulator, Mode};
@@ -33,7 +33,13 @@ impl Gateway {
     pub async fn start(env: &[(&str, &str)]) -> Gateway {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
-        let mut gw = Gateway::spawn(&dir, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).await;
+        let mut gw = Gateway::spawn(
+            &dir,
+            env.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .await;
         gw._tmp = Some(tmp);
         gw
     }
@@ -72,7 +78,11 @@ impl Gateway {
             .env("PORT", self.port.to_string())
             .env("SCALELITE_DATA_DIR", &self.dir)
             .stdout(Stdio::null())
-            .stderr(if std::env::var("SCALELITE_TEST_LOG").is_ok() { Stdio::inherit() } else { Stdio::null() });
+            .stderr(if std::env::var("SCALELITE_TEST_LOG").is_ok() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            });
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -109,11 +119,24 @@ impl Gateway {
 
     /// A signed BBB API URL (SHA256, the load balancer's secret).
     pub fn api(&self, action: &str, query: &str) -> String {
-        self.url(&signed("/bigbluebutton/api/", action, query, SECRET, Algorithm::Sha256))
+        self.url(&signed(
+            "/bigbluebutton/api/",
+            action,
+            query,
+            SECRET,
+            Algorithm::Sha256,
+        ))
     }
 
     pub async fn get(&self, action: &str, query: &str) -> Response {
-        Response::from(self.http.get(self.api(action, query)).send().await.expect("request")).await
+        Response::from(
+            self.http
+                .get(self.api(action, query))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
 
     pub async fn get_url(&self, url: &str) -> Response {
@@ -122,15 +145,34 @@ impl Gateway {
 
     /// A signed admin API URL.
     pub fn admin(&self, action: &str, query: &str) -> String {
-        self.url(&signed("/scalelite/api/", action, query, SECRET, Algorithm::Sha256))
+        self.url(&signed(
+            "/scalelite/api/",
+            action,
+            query,
+            SECRET,
+            Algorithm::Sha256,
+        ))
     }
 
     pub async fn admin_get(&self, action: &str, query: &str) -> Response {
-        Response::from(self.http.get(self.admin(action, query)).send().await.expect("request")).await
+        Response::from(
+            self.http
+                .get(self.admin(action, query))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
 
     pub async fn admin_post(&self, action: &str, body: serde_json::Value) -> Response {
-        let r = self.http.post(self.admin(action, "")).json(&body).send().await.expect("request");
+        let r = self
+            .http
+            .post(self.admin(action, ""))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         Response::from(r).await
     }
 
@@ -147,28 +189,45 @@ impl Gateway {
                 obj.insert(k.clone(), v.clone());
             }
         }
-        let r = self.admin_post("addServer", serde_json::json!({ "server": server })).await;
+        let r = self
+            .admin_post("addServer", serde_json::json!({ "server": server }))
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.json()["id"].as_str().expect("id").to_string();
-        let r = self.admin_post("updateServer", serde_json::json!({ "id": id, "server": { "state": "enable" } })).await;
+        let r = self
+            .admin_post(
+                "updateServer",
+                serde_json::json!({ "id": id, "server": { "state": "enable" } }),
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        self.wait_server(&id, |s| s["online"] == "online" && s["load"].is_number()).await;
+        self.wait_server(&id, |s| s["online"] == "online" && s["load"].is_number())
+            .await;
         id
     }
 
     pub async fn server_info(&self, id: &str) -> serde_json::Value {
-        self.admin_get("getServerInfo", &format!("id={id}")).await.json()
+        self.admin_get("getServerInfo", &format!("id={id}"))
+            .await
+            .json()
     }
 
     /// Wait (up to 10 s) until the server's admin JSON satisfies `pred`.
-    pub async fn wait_server(&self, id: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    pub async fn wait_server(
+        &self,
+        id: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let s = self.server_info(id).await;
             if pred(&s) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "server {id} never reached the expected state: {s}");
+            assert!(
+                Instant::now() < deadline,
+                "server {id} never reached the expected state: {s}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -211,7 +270,11 @@ impl Response {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let body = r.text().await.unwrap_or_default();
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -234,7 +297,12 @@ impl Response {
     pub fn assert_failed(&self, key: &str, message: Option<&str>) {
         assert_eq!(self.status, 200, "{}", self.body);
         assert_eq!(self.returncode(), "FAILED", "{}", self.body);
-        assert_eq!(self.xml("messageKey").as_deref(), Some(key), "{}", self.body);
+        assert_eq!(
+            self.xml("messageKey").as_deref(),
+            Some(key),
+            "{}",
+            self.body
+        );
         if let Some(m) = message {
             assert_eq!(self.xml("message").as_deref(), Some(m), "{}", self.body);
         }

@@ -3,7 +3,11 @@
 use super::*;
 
 fn c(id: &str, tag: Option<&str>, load: f64) -> Candidate {
-    Candidate { id: id.into(), tag: tag.map(String::from), load }
+    Candidate {
+        id: id.into(),
+        tag: tag.map(String::from),
+        load,
+    }
 }
 
 fn first(cands: &[Candidate], spec: &str) -> Result<String, PlacementError> {
@@ -27,7 +31,11 @@ fn lowest_load_wins_ties_by_id() {
 
 #[test]
 fn untagged_requests_never_use_tagged_servers() {
-    let cs = [c("test-1", Some("test-tag"), 1.0), c("test-2", None, 3.0), c("test-3", None, 2.0)];
+    let cs = [
+        c("test-1", Some("test-tag"), 1.0),
+        c("test-2", None, 3.0),
+        c("test-3", None, 2.0),
+    ];
     for spec in ["", "!", "none", "none!"] {
         assert_eq!(first(&cs, spec).unwrap(), "test-3", "spec {spec:?}");
     }
@@ -47,7 +55,11 @@ fn tags_select_and_fall_back() {
     assert_eq!(first(&cs, "test-tag;test-tag2").unwrap(), "test-5");
     assert_eq!(first(&cs, "test-tag;test-tag2!").unwrap(), "test-5");
 
-    let miss = [c("test-1", None, 3.0), c("test-2", Some("wrong-tag"), 1.0), c("test-3", None, 2.0)];
+    let miss = [
+        c("test-1", None, 3.0),
+        c("test-2", Some("wrong-tag"), 1.0),
+        c("test-3", None, 2.0),
+    ];
     assert_eq!(first(&miss, "test-tag").unwrap(), "test-3");
     assert_eq!(
         first(&miss, "test-tag!"),
@@ -76,9 +88,18 @@ async fn selector_orders_the_pool() {
         mk("e", Some(0.0), Some("t"), ServerState::Enabled),
     ];
     let p = Placement::new();
-    assert_eq!(p.order(&servers, &TagSpec::parse("")).await.unwrap(), vec!["b", "a"]);
-    assert_eq!(p.order(&servers, &TagSpec::parse("t!")).await.unwrap(), vec!["e"]);
+    assert_eq!(
+        p.order(&servers, &TagSpec::parse("")).await.unwrap(),
+        vec!["b", "a"]
+    );
+    assert_eq!(
+        p.order(&servers, &TagSpec::parse("t!")).await.unwrap(),
+        vec!["e"]
+    );
     let mut changed = servers.clone();
     changed[0].load = Some(0.5);
-    assert_eq!(p.order(&changed, &TagSpec::parse("")).await.unwrap(), vec!["a", "b"]);
+    assert_eq!(
+        p.order(&changed, &TagSpec::parse("")).await.unwrap(),
+        vec!["a", "b"]
+    );
 }
