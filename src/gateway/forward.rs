@@ -111,10 +111,16 @@ impl Forward {
             req.insert_header(http::header::CONTENT_TYPE, "application/xml")?;
         } else {
             // Parameters that came in a form body are now in the query: the upstream call is a GET.
+            // The body was already read, so say so: without a length Pingora would frame the
+            // request as chunked and BBB would wait for a body that never comes.
+            let had_body = req.headers.contains_key(http::header::CONTENT_LENGTH)
+                || req.headers.contains_key(http::header::TRANSFER_ENCODING);
             req.set_method(http::Method::GET);
             req.remove_header(&http::header::CONTENT_TYPE);
-            req.remove_header(&http::header::CONTENT_LENGTH);
             req.remove_header(&http::header::TRANSFER_ENCODING);
+            if had_body {
+                req.insert_header(http::header::CONTENT_LENGTH, "0")?;
+            }
         }
         Ok(())
     }

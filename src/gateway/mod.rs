@@ -184,6 +184,9 @@ impl ProxyHttp for Gateway {
             .unwrap_or("Unable to access meeting on server.");
         let sent = session.response_written().is_some();
         if !sent {
+            // The connection is not reused after a failed proxy: tell the client, or it may
+            // send its next request on a socket that is about to close.
+            session.set_keepalive(None);
             let _ = respond::send(session, ApiError::internal(message).into()).await;
         }
         FailToProxy {

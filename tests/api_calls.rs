@@ -1,0 +1,424 @@
+//! Black-box tests of the proxied BBB calls (behaviour-doc §12.1): getMeetings (4–8, 10),
+//! getMeetingInfo (13–17), isMeetingRunning (22–26), end (61–66), insertDocument (87–89), BBB
+//! calls unknown to Scalelite, and how upstream failures reach the client.
+mod common;
+use common::*;
+use scalelite::simulator::RecordedRequest;
+use serde_json::json;
+
+const NOT_FOUND: &str =
+    "We could not find a meeting with that meeting ID - perhaps the meeting is not yet running?";
+const UNREACHABLE: &str = "Unable to access meeting on server.";
+const MISSING_ID: &str = "You must specify a meeting ID for the meeting.";
+const SLIDES: &str = r#"<modules><module name="presentation"><document url="http://example.com/sample.pdf" filename="sample.pdf"/></module></modules>"#;
+
+/// The parameters a simulator received, without the checksum.
+fn sent(r: &RecordedRequest) -> Vec<(String, Option<String>)> {
+    r.params
+        .iter()
+        .filter(|(k, _)| k != "checksum")
+        .cloned()
+        .collect()
+}
+
+fn p(k: &str, v: &str) -> (String, Option<String>) {
+    (k.to_string(), Some(v.to_string()))
+}
+
+fn ok(r: &Response) {
+    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+}
+
+/// A SUCCESS answer whose first `<name>` is `value`.
+fn expect(r: &Response, name: &str, value: &str) {
+    ok(r);
+    assert_eq!(r.xml(name).unwrap_or_default(), value, "{}", r.body);
+}
+
+/// The meetingIDs of a getMeetings answer, sorted (servers are asked concurrently).
+fn meeting_ids(r: &Response) -> Vec<String> {
+    ok(r);
+    let mut ids: Vec<String> = r
+        .body
+        .split("<meetingID>")
+        .skip(1)
+        .filter_map(|s| s.split("</meetingID>").next())
+        .map(String::from)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A whole response (the harness's own reader is private to it).
+async fn read(r: reqwest::Response) -> Response {
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    Response {
+        status,
+        headers,
+        body: r.text().await.unwrap_or_default(),
+    }
+}
+
+/// A signed POST whose parameters travel in a form body (the checksum covers the empty query).
+async fn post_form(gw: &Gateway, action: &str, form: &str) -> Response {
+    let req = gw
+        .http
+        .post(gw.api(action, ""))
+        .header("content-type", "application/x-www-form-urlencoded");
+    read(req.body(form.to_string()).send().await.expect("request")).await
+}
+
+async fn set_state(gw: &Gateway, id: &str, state: &str) {
+    let r = gw
+        .admin_post(
+            "updateServer",
+            json!({ "id": id, "server": { "state": state } }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// One gateway with one server holding meeting `M` (moderator password `test-password`).
+/// The server is never taken offline by failed polls, so upstream failures can be staged.
+async fn with_meeting() -> (Gateway, BbbSimulator) {
+    let sim = BbbSimulator::start("sim-secret").await.unwrap();
+    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
+    gw.add_server(&sim).await;
+    ok(&gw
+        .get("create", "meetingID=M&name=M&moderatorPW=test-password")
+        .await);
+    sim.clear_requests();
+    (gw, sim)
+}
+
+#[tokio::test]
+async fn get_meetings_merges_servers_and_hides_tenant_meetings() {
+    // §12.1 lines 4 (GET) and 10 (POST); meetings with a tenant-id are hidden without multitenancy.
+    let s1 = BbbSimulator::start("s1").await.unwrap();
+    let s2 = BbbSimulator::start("s2").await.unwrap();
+    let gw = Gateway::start(&[]).await;
+    gw.add_server(&s1).await;
+    gw.add_server(&s2).await;
+    s1.add_meeting("test-meeting-1", 1, 1);
+    s2.add_meeting("test-meeting-2", 1, 1);
+    s2.add_meeting("tenant-meeting", 1, 1);
+    s2.set_meeting_metadata("tenant-meeting", "tenant-id", "t1");
+    for r in [
+        gw.get("getMeetings", "").await,
+        post_form(&gw, "getMeetings", "").await,
+    ] {
+        assert_eq!(
+            meeting_ids(&r),
+            ["test-meeting-1", "test-meeting-2"],
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("tenant-meeting"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn get_meetings_leaves_out_a_server_that_times_out() {
+    // §12.1 line 5. Deliberate difference (Q4): Scalelite fails the whole call with
+    // internalError "Unable to access server."; we answer with the servers that did answer.
+    let s1 = BbbSimulator::start("s1").await.unwrap();
+    let s2 = BbbSimulator::start("s2").await.unwrap();
+    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
+    gw.add_server(&s1).await;
+    gw.add_server(&s2).await;
+    s1.add_meeting("test-meeting-1", 1, 1);
+    s2.add_meeting("test-meeting-2", 1, 1);
+    s2.set_mode(Mode::Hang);
+    let r = gw.get("getMeetings", "").await;
+    assert_eq!(meeting_ids(&r), ["test-meeting-1"], "{}", r.body);
+}
+
+#[tokio::test]
+async fn get_meetings_without_servers() {
+    // §12.1 line 6.
+    let gw = Gateway::start(&[]).await;
+    let r = gw.get("getMeetings", "").await;
+    assert_eq!(r.status, 200);
+    expect(&r, "messageKey", "noMeetings");
+    expect(&r, "message", "no meetings were found on this server");
+    assert!(
+        r.body.contains("<meetings/>") || r.body.contains("<meetings></meetings>"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn get_meetings_asks_only_online_servers_that_are_not_disabled() {
+    // §12.1 lines 7 and 8: cordoned and enabled servers count; an offline one and one disabled
+    // through the admin API do not. Five good polls bring a server online, so the offline one
+    // (which answers again) stays offline while we ask.
+    let gw = Gateway::start(&[("SERVER_HEALTHY_THRESHOLD", "5")]).await;
+    let mut sims = Vec::new();
+    for i in 1..=4 {
+        let sim = BbbSimulator::start(&format!("s{i}")).await.unwrap();
+        sim.add_meeting(&format!("test-meeting-{i}"), 2, 1);
+        sims.push(sim);
+    }
+    sims[2].stop().await;
+    let (id1, _, id4) = tokio::join!(
+        gw.add_server(&sims[0]),
+        gw.add_server(&sims[1]),
+        gw.add_server(&sims[3])
+    );
+    let server = json!({ "url": sims[2].url(), "secret": "s3" });
+    let r = gw
+        .admin_post("addServer", json!({ "server": server }))
+        .await;
+    let id3 = r.json()["id"].as_str().unwrap().to_string();
+    set_state(&gw, &id3, "enable").await;
+    // Cordon S1 only once its meeting weighs in, or the poller would disable it at once.
+    gw.wait_server(&id1, |s| s["load"].as_f64().is_some_and(|l| l > 0.0))
+        .await;
+    set_state(&gw, &id1, "cordon").await;
+    set_state(&gw, &id4, "disable").await;
+    sims[2].restart().await.unwrap();
+    let r = gw.get("getMeetings", "").await;
+    // Not test-meeting-3 (offline server) nor test-meeting-4 (disabled server).
+    assert_eq!(
+        meeting_ids(&r),
+        ["test-meeting-1", "test-meeting-2"],
+        "{}",
+        r.body
+    );
+    // The premises held while we asked.
+    assert_eq!(gw.server_info(&id3).await["online"], "offline");
+    assert_eq!(gw.server_info(&id1).await["state"], "cordoned");
+    let s4 = gw.server_info(&id4).await;
+    assert_eq!(s4["state"], "disabled");
+    assert_eq!(s4["online"], "online");
+}
+
+#[tokio::test]
+async fn get_meeting_info_and_is_meeting_running() {
+    // §12.1 lines 13, 15, 16, 17 (getMeetingInfo) and 22, 24, 25, 26 (isMeetingRunning).
+    let (gw, sim) = with_meeting().await;
+    for r in [
+        gw.get("getMeetingInfo", "meetingID=M").await,
+        post_form(&gw, "getMeetingInfo", "meetingID=M").await,
+    ] {
+        expect(&r, "meetingID", "M");
+        expect(&r, "moderatorPW", "test-password");
+    }
+    for r in [
+        gw.get("isMeetingRunning", "meetingID=M").await,
+        post_form(&gw, "isMeetingRunning", "meetingID=M").await,
+    ] {
+        expect(&r, "running", "true");
+    }
+    // Upstream gets exactly meetingID, as a signed GET, even when the client POSTed a form.
+    for action in ["getMeetingInfo", "isMeetingRunning"] {
+        let reqs = sim.requests_for(action);
+        assert_eq!(reqs.len(), 2, "{reqs:?}");
+        for q in reqs {
+            assert!(q.checksum_ok && q.method == "GET", "{q:?}");
+            assert_eq!(sent(&q), vec![p("meetingID", "M")]);
+        }
+    }
+    for action in ["getMeetingInfo", "isMeetingRunning"] {
+        gw.get(action, "")
+            .await
+            .assert_failed("missingParamMeetingID", Some(MISSING_ID));
+    }
+    gw.get("getMeetingInfo", "meetingID=test")
+        .await
+        .assert_failed("notFound", Some(NOT_FOUND));
+    sim.clear_requests();
+    let r = gw.get("isMeetingRunning", "meetingID=test").await;
+    expect(&r, "running", "false");
+    assert!(
+        sim.requests_for("isMeetingRunning").is_empty(),
+        "an unknown meeting needs no upstream call"
+    );
+}
+
+#[tokio::test]
+async fn upstream_hang_gives_internal_error_and_a_timed_out_end_keeps_the_meeting() {
+    // §12.1 lines 14, 23 and 65. Line 65 differs on purpose (Q5): Scalelite forgets the
+    // meeting before asking BBB; we keep it unless BBB ended it or does not know it.
+    let (gw, sim) = with_meeting().await;
+    sim.set_mode(Mode::Hang);
+    let (info, running, end) = tokio::join!(
+        gw.get("getMeetingInfo", "meetingID=M"),
+        gw.get("isMeetingRunning", "meetingID=M"),
+        gw.get("end", "meetingID=M&password=test-password"),
+    );
+    info.assert_failed("internalError", Some(UNREACHABLE));
+    running.assert_failed("internalError", Some(UNREACHABLE));
+    end.assert_failed("internalError", Some(UNREACHABLE));
+    // The failed proxy's connection is closed: the client must not reuse it.
+    assert_eq!(
+        info.headers.get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    assert_eq!(
+        sim.requests_for("end").len(),
+        1,
+        "the end call was attempted"
+    );
+    sim.set_mode(Mode::Normal);
+    expect(
+        &gw.get("getMeetingInfo", "meetingID=M").await,
+        "meetingID",
+        "M",
+    );
+    assert!(sim.meeting("M").is_some());
+}
+
+#[tokio::test]
+async fn end_a_meeting() {
+    // §12.1 lines 61, 62, 63, 64 and 66.
+    let (gw, sim) = with_meeting().await;
+    gw.get("end", "")
+        .await
+        .assert_failed("missingParamMeetingID", Some(MISSING_ID));
+    gw.get("end", "meetingID=test-meeting-1")
+        .await
+        .assert_failed("notFound", Some(NOT_FOUND));
+    let r = gw
+        .get("end", "meetingID=test-meeting-1&password=test-password")
+        .await;
+    r.assert_failed("notFound", Some(NOT_FOUND));
+    assert!(
+        sim.requests_for("end").is_empty(),
+        "no upstream call for an unknown meeting"
+    );
+
+    let r = gw.get("end", "meetingID=M&password=test-password").await;
+    expect(&r, "messageKey", "sentEndMeetingRequest");
+    let reqs = sim.requests_for("end");
+    assert_eq!(reqs.len(), 1);
+    assert!(reqs[0].checksum_ok);
+    assert_eq!(
+        sent(&reqs[0]),
+        vec![p("meetingID", "M"), p("password", "test-password")]
+    );
+    assert!(sim.meeting("M").is_none());
+    gw.get("getMeetingInfo", "meetingID=M")
+        .await
+        .assert_failed("notFound", Some(NOT_FOUND));
+
+    // POST form (line 66).
+    ok(&gw
+        .get("create", "meetingID=M2&moderatorPW=test-password")
+        .await);
+    let r = post_form(&gw, "end", "meetingID=M2&password=test-password").await;
+    expect(&r, "messageKey", "sentEndMeetingRequest");
+    assert!(sim.meeting("M2").is_none());
+    gw.get("getMeetingInfo", "meetingID=M2")
+        .await
+        .assert_failed("notFound", Some(NOT_FOUND));
+}
+
+#[tokio::test]
+async fn end_with_a_wrong_password_passes_bbbs_error_and_keeps_the_meeting() {
+    // Scalelite would forget the meeting here (Q5); we keep it since BBB did not end it.
+    let (gw, sim) = with_meeting().await;
+    let r = gw.get("end", "meetingID=M&password=wrong").await;
+    r.assert_failed(
+        "invalidPassword",
+        Some("You must supply the moderator password for this call."),
+    );
+    assert!(sim.meeting("M").is_some());
+    expect(
+        &gw.get("getMeetingInfo", "meetingID=M").await,
+        "meetingID",
+        "M",
+    );
+}
+
+#[tokio::test]
+async fn insert_document_streams_the_slides_to_the_owner() {
+    // §12.1 lines 87, 88 and 89.
+    let (gw, sim) = with_meeting().await;
+    let post = |query: &str, body: &str| {
+        let req = gw
+            .http
+            .post(gw.api("insertDocument", query))
+            .header("content-type", "text/xml");
+        let body = body.to_string();
+        async move { read(req.body(body).send().await.expect("request")).await }
+    };
+    post("", "")
+        .await
+        .assert_failed("missingParamMeetingID", Some(MISSING_ID));
+    post("meetingID=test-meeting-1", "")
+        .await
+        .assert_failed("notFound", Some(NOT_FOUND));
+    assert!(sim.requests_for("insertDocument").is_empty());
+
+    let r = post("meetingID=M&extra=dropped", SLIDES).await;
+    ok(&r);
+    let reqs = sim.requests_for("insertDocument");
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let q = &reqs[0];
+    assert_eq!(q.method, "POST");
+    assert!(q.checksum_ok, "{q:?}");
+    assert_eq!(
+        q.content_type
+            .as_deref()
+            .map(|c| c.split(';').next().unwrap_or("").trim()),
+        Some("application/xml")
+    );
+    assert_eq!(q.body, SLIDES.as_bytes());
+    assert_eq!(sent(q), vec![p("meetingID", "M")]);
+}
+
+#[tokio::test]
+async fn calls_unknown_to_scalelite() {
+    // A BBB 3.x call with a meetingID goes to the owner, re-signed; without one it is refused.
+    let (gw, sim) = with_meeting().await;
+    let r = gw.get("sendChatMessage", "meetingID=M&message=hi").await;
+    expect(&r, "action", "sendChatMessage");
+    let reqs = sim.requests_for("sendChatMessage");
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert!(reqs[0].checksum_ok, "{:?}", reqs[0]);
+    assert_eq!(
+        sent(&reqs[0]),
+        vec![p("meetingID", "M"), p("message", "hi")]
+    );
+
+    sim.clear_requests();
+    gw.get("sendChatMessage", "message=hi")
+        .await
+        .assert_failed("unsupportedRequest", Some("This request is not supported."));
+    gw.get("fooBar", "")
+        .await
+        .assert_failed("unsupportedRequest", Some("This request is not supported."));
+    assert!(
+        sim.requests_for("sendChatMessage").is_empty() && sim.requests_for("fooBar").is_empty()
+    );
+}
+
+#[tokio::test]
+async fn upstream_errors_reach_the_client_as_bbb_envelopes() {
+    // §0.2 / §0.4: BBB's own error is passed through; an answer without returncode (garbage,
+    // an HTTP error page) becomes internalError, still HTTP 200.
+    let (gw, sim) = with_meeting().await;
+    sim.set_mode(Mode::Fail);
+    gw.get("getMeetingInfo", "meetingID=M")
+        .await
+        .assert_failed("simulatedFailure", Some("Simulated failure"));
+    gw.get("sendChatMessage", "meetingID=M&message=hi")
+        .await
+        .assert_failed("simulatedFailure", Some("Simulated failure"));
+    for mode in [Mode::Garbage, Mode::HttpError(500)] {
+        sim.set_mode(mode);
+        let r = gw.get("getMeetingInfo", "meetingID=M").await;
+        r.assert_failed("internalError", Some("Response did not include returncode"));
+        assert!(!r.body.contains("<html>"), "{}", r.body);
+        let r = gw.get("end", "meetingID=M&password=test-password").await;
+        r.assert_failed("internalError", Some("Response did not include returncode"));
+    }
+    sim.set_mode(Mode::Normal);
+    expect(
+        &gw.get("getMeetingInfo", "meetingID=M").await,
+        "meetingID",
+        "M",
+    );
+}

@@ -1,0 +1,412 @@
+//! Incoming checksums, the checksum policy (LOADBALANCER_SECRETS, LOADBALANCER_CHECKSUM_ALGORITHM),
+//! routing to `unsupportedRequest` and the content-type rules, over HTTP against the real binary
+//! (behaviour doc §1.1, §2.1, §2.4, §12.1 1–3, 9, 11, 18–19, 80, 90–91, 110–111).
+mod common;
+use common::*;
+use scalelite::bbb::Algorithm;
+use serde_json::{json, Value};
+
+const API: &str = "/bigbluebutton/api/";
+const ADMIN: &str = "/scalelite/api/";
+const CHECKSUM_ERROR: &str = "You did not pass the checksum security check";
+const UNSUPPORTED: &str = "This request is not supported.";
+const CONTENT_TYPE: &str = "POST request Content-Type is missing or unsupported";
+const FORM: &str = "application/x-www-form-urlencoded";
+const ALL: [Algorithm; 4] = [
+    Algorithm::Sha1,
+    Algorithm::Sha256,
+    Algorithm::Sha384,
+    Algorithm::Sha512,
+];
+
+fn digest(algo: Algorithm, parts: &[&str]) -> String {
+    let bytes: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    algo.hex_digest(&bytes)
+}
+
+/// The checksum at the end of a query the load balancer sent upstream.
+fn checksum_of(raw_query: &str) -> String {
+    raw_query
+        .rsplit("checksum=")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Send `method` to `url` with an optional content type and a body.
+async fn send(gw: &Gateway, method: &str, url: &str, ctype: Option<&str>, body: &str) -> Response {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = gw.http.request(method, url).body(body.to_string());
+    if let Some(t) = ctype {
+        req = req.header("content-type", t);
+    }
+    let r = req.send().await.expect("request");
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    Response {
+        status,
+        headers,
+        body: r.text().await.unwrap_or_default(),
+    }
+}
+
+async fn sim() -> BbbSimulator {
+    BbbSimulator::start("sim-secret").await.expect("simulator")
+}
+
+/// §12.1 90, 91, 110, 111 and §2.1: any of the four algorithms (SHA384 too, unlike Scalelite:
+/// quirk Q2 is fixed), in lower-case hex, over the exact query, with a configured secret.
+#[tokio::test]
+async fn incoming_checksums_are_checked() {
+    let gw = Gateway::start(&[]).await;
+    let q = "meetingID=m%201&fullName=a+b";
+    for algo in ALL {
+        let r = gw
+            .get_url(&gw.url(&signed(API, "isMeetingRunning", q, SECRET, algo)))
+            .await;
+        assert_eq!(r.returncode(), "SUCCESS", "{algo:?}: {}", r.body);
+        assert_eq!(r.xml("running").as_deref(), Some("false"));
+    }
+    let good = gw.api("isMeetingRunning", q);
+    let upper = {
+        let (base, sum) = good.split_once("checksum=").expect("checksum");
+        format!("{base}checksum={}", sum.to_uppercase())
+    };
+    let refused = [
+        upper,
+        gw.url(&signed(
+            API,
+            "isMeetingRunning",
+            q,
+            "wrong-secret",
+            Algorithm::Sha256,
+        )),
+        good.replace("m%201", "m%202"), // another query
+        good.replace("isMeetingRunning", "getMeetingInfo"), // another action
+        gw.url(&format!("{API}isMeetingRunning?{q}")), // no checksum
+        gw.url(&format!("{API}isMeetingRunning?{q}&checksum=")),
+        gw.url(&format!("{API}getMeetings")),
+        gw.url(&format!("{API}getRecordings")),
+        gw.url(&format!("{API}publishRecordings")),
+        gw.url(&format!("{API}getRecordings?checksum={}", "x".repeat(40))),
+        gw.url(&format!(
+            "{API}publishRecordings?checksum={}",
+            "x".repeat(40)
+        )),
+    ];
+    for url in refused {
+        gw.get_url(&url)
+            .await
+            .assert_failed("checksumError", Some(CHECKSUM_ERROR));
+    }
+}
+
+/// §12.1 18, 19: parameters and checksum in a form body; only the (empty) query is hashed. A
+/// secret from LOADBALANCER_SECRETS works like LOADBALANCER_SECRET.
+#[tokio::test]
+async fn form_body_checksums_and_additional_secrets() {
+    let s = sim().await;
+    let gw = Gateway::start(&[("LOADBALANCER_SECRETS", "test-2:test-3")]).await;
+    gw.add_server(&s).await;
+    for m in ["SHA1_meeting", "SHA256_meeting"] {
+        assert_eq!(
+            gw.get("create", &format!("meetingID={m}"))
+                .await
+                .returncode(),
+            "SUCCESS"
+        );
+    }
+    let url = gw.url(&format!("{API}getMeetingInfo"));
+    let sha1 = digest(Algorithm::Sha1, &["getMeetingInfo", "test-2"]);
+    let body = format!("meetingID=SHA1_meeting&checksum={sha1}");
+    let r = send(&gw, "POST", &url, Some(FORM), &body).await;
+    assert_eq!(
+        r.xml("meetingID").as_deref(),
+        Some("SHA1_meeting"),
+        "{}",
+        r.body
+    );
+    let sha256 = digest(Algorithm::Sha256, &["getMeetingInfo", SECRET]);
+    let body = format!("meetingID=SHA256_meeting&checksum={sha256}");
+    let r = send(&gw, "POST", &url, Some(FORM), &body).await;
+    assert_eq!(
+        r.xml("meetingID").as_deref(),
+        Some("SHA256_meeting"),
+        "{}",
+        r.body
+    );
+
+    // The body is never part of the hashed string.
+    let over_body = digest(
+        Algorithm::Sha256,
+        &["getMeetingInfo", "meetingID=SHA1_meeting", SECRET],
+    );
+    let body = format!("meetingID=SHA1_meeting&checksum={over_body}");
+    let r = send(&gw, "POST", &url, Some(FORM), &body).await;
+    r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
+
+    let q = "meetingID=SHA1_meeting";
+    let r = gw
+        .get_url(&gw.url(&signed(
+            API,
+            "getMeetingInfo",
+            q,
+            "test-3",
+            Algorithm::Sha512,
+        )))
+        .await;
+    assert_eq!(
+        r.xml("meetingID").as_deref(),
+        Some("SHA1_meeting"),
+        "{}",
+        r.body
+    );
+    let r = gw
+        .get_url(&gw.url(&signed(API, "getMeetingInfo", q, "test-4", Algorithm::Sha1)))
+        .await;
+    r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
+}
+
+/// §2.1 step 4, §2.4: only the listed algorithms are accepted; the strongest signs upstream.
+#[tokio::test]
+async fn sha256_only_policy() {
+    let s = sim().await;
+    let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA256")]).await;
+    gw.add_server(&s).await;
+    for algo in [Algorithm::Sha1, Algorithm::Sha384, Algorithm::Sha512] {
+        let url = gw.url(&signed(API, "create", "meetingID=m1", SECRET, algo));
+        gw.get_url(&url)
+            .await
+            .assert_failed("checksumError", Some(CHECKSUM_ERROR));
+    }
+    assert!(s.requests_for("create").is_empty());
+    assert_eq!(
+        gw.get("create", "meetingID=m1").await.returncode(),
+        "SUCCESS"
+    );
+    let sent = s.requests_for("create");
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].checksum_ok, "{:?}", sent[0]);
+    assert_eq!(checksum_of(&sent[0].raw_query).len(), 64);
+    let polls = s.requests_for("getMeetings");
+    assert!(!polls.is_empty() && polls.iter().all(|p| checksum_of(&p.raw_query).len() == 64));
+}
+
+/// An admin call signed with `algo`.
+async fn admin(
+    gw: &Gateway,
+    action: &str,
+    query: &str,
+    algo: Algorithm,
+    body: Option<Value>,
+) -> Value {
+    let url = gw.url(&signed(ADMIN, action, query, SECRET, algo));
+    let req = match body {
+        Some(b) => gw.http.post(url).json(&b),
+        None => gw.http.get(url),
+    };
+    let text = req
+        .send()
+        .await
+        .expect("admin")
+        .text()
+        .await
+        .unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// `SHA1:SHA512`: SHA1 and SHA512 in, SHA512 out (create, poll, join redirect).
+#[tokio::test]
+async fn sha1_sha512_policy_signs_upstream_with_sha512() {
+    let s = sim().await;
+    let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512")]).await;
+    // The admin API follows the same policy: the harness's SHA256 signature is refused.
+    gw.admin_get("getServers", "")
+        .await
+        .assert_failed("checksumError", Some(CHECKSUM_ERROR));
+    let server = json!({ "server": { "url": s.url(), "secret": s.secret() } });
+    let id = admin(&gw, "addServer", "", Algorithm::Sha512, Some(server)).await["id"].clone();
+    let id = id.as_str().expect("id").to_string();
+    let enable = json!({ "id": id, "server": { "state": "enable" } });
+    admin(&gw, "updateServer", "", Algorithm::Sha1, Some(enable)).await;
+    let q = format!("id={id}");
+    eventually("server online", || async {
+        let info = admin(&gw, "getServerInfo", &q, Algorithm::Sha512, None).await;
+        info["online"] == "online" && info["load"].is_number()
+    })
+    .await;
+
+    let url = gw.url(&signed(
+        API,
+        "create",
+        "meetingID=m1",
+        SECRET,
+        Algorithm::Sha256,
+    ));
+    gw.get_url(&url)
+        .await
+        .assert_failed("checksumError", Some(CHECKSUM_ERROR));
+    let url = gw.url(&signed(
+        API,
+        "create",
+        "meetingID=m1",
+        SECRET,
+        Algorithm::Sha1,
+    ));
+    assert_eq!(gw.get_url(&url).await.returncode(), "SUCCESS");
+    let sent = s.requests_for("create");
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].checksum_ok, "{:?}", sent[0]);
+    let (q, sum) = sent[0].raw_query.split_once("&checksum=").expect("signed");
+    assert_eq!(sum, digest(Algorithm::Sha512, &["create", q, &s.secret()]));
+    let poll = s.requests_for("getMeetings").pop().expect("a poll");
+    assert_eq!(checksum_of(&poll.raw_query).len(), 128);
+
+    let q = "meetingID=m1&fullName=x";
+    let r = gw
+        .get_url(&gw.url(&signed(API, "join", q, SECRET, Algorithm::Sha512)))
+        .await;
+    let expected = digest(Algorithm::Sha512, &["join", q, &s.secret()]);
+    assert_eq!(
+        r.location(),
+        format!("{}join?{q}&checksum={expected}", s.url())
+    );
+}
+
+/// §12.1 1–3: the index needs no checksum.
+#[tokio::test]
+async fn index_needs_no_checksum() {
+    let gw = Gateway::start(&[]).await;
+    for (method, path) in [
+        ("GET", "/bigbluebutton/api"),
+        ("POST", "/bigbluebutton/api/"),
+    ] {
+        let r = send(&gw, method, &gw.url(path), None, "").await;
+        assert_eq!(
+            (r.status, r.returncode()),
+            (200, "SUCCESS".to_string()),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.xml("version").as_deref(), Some("2.0"));
+        assert!(!r.body.contains("<build>"), "{}", r.body);
+    }
+    let gw = Gateway::start(&[("BUILD_NUMBER", "alpha-1")]).await;
+    let r = gw.get_url(&gw.url("/bigbluebutton/api")).await;
+    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+    assert_eq!(r.xml("version").as_deref(), Some("2.0"));
+    assert_eq!(r.xml("build").as_deref(), Some("alpha-1"));
+}
+
+/// §1.0 and §12.1 80: unknown paths and wrong methods reach the catch-all, correctly signed or not.
+#[tokio::test]
+async fn unknown_paths_and_methods_are_unsupported() {
+    let gw = Gateway::start(&[]).await;
+    let calls = [
+        ("POST", gw.api("join", "meetingID=m1&fullName=x")),
+        ("GET", gw.api("insertDocument", "meetingID=m1")),
+        (
+            "GET",
+            gw.url(&signed(
+                API,
+                "getMeetings.xml",
+                "",
+                SECRET,
+                Algorithm::Sha256,
+            )),
+        ),
+        ("PUT", gw.api("create", "meetingID=m1")),
+        ("DELETE", gw.api("getMeetings", "")),
+        ("GET", gw.url("/bigbluebutton/api/create/extra")),
+        ("GET", gw.url("/nothing/here")),
+    ];
+    for (method, url) in calls {
+        let r = send(&gw, method, &url, None, "").await;
+        assert_eq!(
+            r.headers["content-type"], "application/xml; charset=utf-8",
+            "{method} {url}"
+        );
+        r.assert_failed("unsupportedRequest", Some(UNSUPPORTED));
+    }
+}
+
+/// §1.1: a non-empty POST body needs an accepted content type (checked before the checksum);
+/// an empty body is always fine.
+#[tokio::test]
+async fn post_content_types() {
+    let gw = Gateway::start(&[]).await;
+    let info = gw.api("getMeetingInfo", "meetingID=m1");
+    let insert = gw.api("insertDocument", "meetingID=m1");
+    let unsigned = gw.url(&format!("{API}getMeetingInfo?meetingID=m1"));
+    let refused = [
+        (&info, None, "meetingID=m1"),
+        (&info, Some("application/json"), "{}"),
+        (&info, Some("text/xml"), "<x/>"),
+        (&unsigned, None, "meetingID=m1"),
+        (&insert, Some(FORM), "meetingID=m1"),
+        (&insert, Some("text/plain"), "<modules/>"),
+    ];
+    for (url, ctype, body) in refused {
+        let r = send(&gw, "POST", url, ctype, body).await;
+        r.assert_failed("unsupportedContentType", Some(CONTENT_TYPE));
+    }
+    let accepted = [
+        (&info, None),
+        (&info, Some("application/json")),
+        (&insert, Some(FORM)),
+        (&insert, None),
+    ];
+    for (url, ctype) in accepted {
+        send(&gw, "POST", url, ctype, "")
+            .await
+            .assert_failed("notFound", None);
+    }
+    let r = send(
+        &gw,
+        "POST",
+        &info,
+        Some("multipart/form-data; boundary=x"),
+        "--x--\r\n",
+    )
+    .await;
+    r.assert_failed("notFound", None);
+    let r = send(
+        &gw,
+        "POST",
+        &insert,
+        Some("application/xml; charset=utf-8"),
+        "<modules/>",
+    )
+    .await;
+    r.assert_failed("notFound", None);
+}
+
+/// §12.1 9, 11: GET_MEETINGS_API_DISABLED answers "no meetings" without looking at the checksum.
+#[tokio::test]
+async fn get_meetings_can_be_disabled() {
+    let s = sim().await;
+    s.add_meeting("running", 3, 1);
+    let gw = Gateway::start(&[("GET_MEETINGS_API_DISABLED", "TRUE")]).await;
+    gw.add_server(&s).await;
+    let unsigned = gw.url(&format!("{API}getMeetings"));
+    let wrong = gw.url(&signed(
+        API,
+        "getMeetings",
+        "",
+        "wrong-secret",
+        Algorithm::Sha256,
+    ));
+    for (method, url) in [("GET", &unsigned), ("POST", &unsigned), ("GET", &wrong)] {
+        let r = send(&gw, method, url, None, "").await;
+        assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+        assert_eq!(r.xml("messageKey").as_deref(), Some("noMeetings"));
+        assert_eq!(
+            r.xml("message").as_deref(),
+            Some("no meetings were found on this server")
+        );
+        assert!(
+            r.body.contains("<meetings/>") && !r.body.contains("running"),
+            "{}",
+            r.body
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! Failover and the poller, black-box through the real binary: health hysteresis (offline after
+//! SERVER_UNHEALTHY_THRESHOLD failed polls, online again after SERVER_HEALTHY_THRESHOLD good ones),
+//! FAILED and garbage answers counting as failures, the load formula, the live meeting list
+//! (ended meetings forgotten, unknown running ones adopted), placement over live loads (also
+//! while a server hangs) and bbb_version from the index call.
+mod common;
+use common::*;
+use serde_json::json;
+
+fn join_query(id: &str) -> String {
+    format!("meetingID={id}&fullName=Jane&role=MODERATOR")
+}
+
+async fn create(gw: &Gateway, query: &str) {
+    let r = gw.get("create", query).await;
+    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+}
+
+/// Assert that a join redirects to `sim`.
+async fn joins_on(gw: &Gateway, meeting: &str, sim: &BbbSimulator) {
+    let r = gw.get("join", &join_query(meeting)).await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    assert!(
+        r.location().starts_with(&format!("{}join?", sim.url())),
+        "{}",
+        r.location()
+    );
+}
+
+async fn join_not_found(gw: &Gateway, meeting: &str) -> bool {
+    gw.get("join", &join_query(meeting))
+        .await
+        .xml("messageKey")
+        .as_deref()
+        == Some("notFound")
+}
+
+async fn wait_load(gw: &Gateway, id: &str, load: f64) {
+    gw.wait_server(id, |s| s["load"].as_f64() == Some(load))
+        .await;
+}
+
+/// Wait until every simulator has received two getMeetings since now: the first of them
+/// belongs to a poll cycle that started now and has finished once the second one arrives.
+async fn settle(sims: &[&BbbSimulator]) {
+    for s in sims {
+        s.clear_requests();
+    }
+    eventually("two fresh polls", || async {
+        sims.iter()
+            .all(|s| s.requests_for("getMeetings").len() >= 2)
+    })
+    .await;
+}
+
+// §5.5 steps 3 and 6: hysteresis both ways; panic forgets the meetings of an offline server.
+#[tokio::test]
+async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
+    let a = BbbSimulator::start("secret-a").await.unwrap();
+    let b = BbbSimulator::start("secret-b").await.unwrap();
+    let gw = Gateway::start(&[
+        ("SERVER_UNHEALTHY_THRESHOLD", "2"),
+        ("SERVER_HEALTHY_THRESHOLD", "3"),
+        ("LOAD_JOIN_BUFFER_TIME", "0"),
+    ])
+    .await;
+    let id_a = gw.add_server(&a).await;
+    let id_b = gw.add_server(&b).await;
+    create(&gw, "meetingID=m1&name=M1").await;
+    let (dead, dead_id, alive, alive_id) = if a.meeting("m1").is_some() {
+        (a, id_a, b, id_b)
+    } else {
+        (b, id_b, a, id_a)
+    };
+    assert!(dead.meeting("m1").is_some());
+
+    dead.stop().await;
+    let info = gw.wait_server(&dead_id, |s| s["online"] == "offline").await;
+    assert_eq!(info["load"], "unavailable", "{info}");
+    eventually("m1 forgotten", || join_not_found(&gw, "m1")).await;
+    gw.get("getMeetingInfo", "meetingID=m1")
+        .await
+        .assert_failed("notFound", None);
+    create(&gw, "meetingID=m2&name=M2").await;
+    assert!(
+        alive.meeting("m2").is_some(),
+        "a new meeting went to the offline server"
+    );
+
+    // The surviving server gets busy, so the returning one is the least loaded.
+    alive.set_participants("m2", 4, 1);
+    wait_load(&gw, &alive_id, 4.0).await;
+    // The simulator still holds m1 (the end sent at panic could not reach it): start it empty.
+    dead.end_meeting("m1");
+    dead.clear_requests();
+    dead.restart().await.unwrap();
+    gw.wait_server(&dead_id, |s| {
+        s["online"] == "online" && s["load"].as_f64() == Some(0.0)
+    })
+    .await;
+    let polls = dead.requests_for("getMeetings").len();
+    assert!(
+        polls >= 3,
+        "online again after {polls} successful polls; SERVER_HEALTHY_THRESHOLD is 3"
+    );
+    create(&gw, "meetingID=m3&name=M3").await;
+    assert!(
+        dead.meeting("m3").is_some(),
+        "the least loaded server is the one that came back"
+    );
+    joins_on(&gw, "m3", &dead).await;
+}
+
+// §5.5 step 6: "any exception incl. BBB FAILED, timeout, parse error" is a failed poll.
+#[tokio::test]
+async fn failed_or_garbage_answers_count_as_failed_polls() {
+    let fail = BbbSimulator::start("secret-f").await.unwrap();
+    let garbage = BbbSimulator::start("secret-g").await.unwrap();
+    let ok = BbbSimulator::start("secret-ok").await.unwrap();
+    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "3")]).await;
+    let id_f = gw.add_server_with(&fail, json!({ "tag": "f" })).await;
+    let id_g = gw.add_server_with(&garbage, json!({ "tag": "g" })).await;
+    let id_ok = gw.add_server(&ok).await;
+    create(&gw, "meetingID=on-f&name=F&meta_server-tag=f!").await;
+    create(&gw, "meetingID=on-g&name=G&meta_server-tag=g!").await;
+    assert!(fail.meeting("on-f").is_some() && garbage.meeting("on-g").is_some());
+
+    fail.clear_requests();
+    fail.set_mode(Mode::Fail);
+    garbage.clear_requests();
+    garbage.set_mode(Mode::Garbage);
+    for (id, sim) in [(&id_f, &fail), (&id_g, &garbage)] {
+        gw.wait_server(id, |s| {
+            s["online"] == "offline" && s["load"] == "unavailable"
+        })
+        .await;
+        let polls = sim.requests_for("getMeetings").len();
+        assert!(
+            polls >= 3,
+            "offline after {polls} failed polls; SERVER_UNHEALTHY_THRESHOLD is 3"
+        );
+    }
+    eventually("meetings of failing servers forgotten", || async {
+        join_not_found(&gw, "on-f").await && join_not_found(&gw, "on-g").await
+    })
+    .await;
+    assert_eq!(gw.server_info(&id_ok).await["online"], "online");
+    // An offline server takes no new meetings, even when its tag is required.
+    gw.get("create", "meetingID=n&name=N&meta_server-tag=f!")
+        .await
+        .assert_failed("serverTagUnavailable", None);
+
+    fail.set_mode(Mode::Normal);
+    gw.wait_server(&id_f, |s| s["online"] == "online" && s["load"].is_number())
+        .await;
+}
+
+// §5.5 step 2 with Q9 fixed: participantCount once (Scalelite adds moderatorCount again),
+// breakout rooms left out, times the server's load_multiplier.
+#[tokio::test]
+async fn load_is_participants_of_non_breakout_meetings_times_multiplier() {
+    let sim = BbbSimulator::start("secret").await.unwrap();
+    let gw = Gateway::start(&[("LOAD_JOIN_BUFFER_TIME", "0")]).await;
+    let id = gw
+        .add_server_with(&sim, json!({ "load_multiplier": "2" }))
+        .await;
+    // The breakout room first, so no intermediate state of a wrong formula equals the result.
+    let url = sim.signed_url(
+        "create",
+        "meetingID=br&name=BR&isBreakout=true&parentMeetingID=a",
+    );
+    assert_eq!(gw.http.get(url).send().await.unwrap().status(), 200);
+    sim.set_participants("br", 4, 0);
+    sim.add_meeting("a", 5, 2);
+    sim.add_meeting("b", 3, 1);
+    // Scalelite: (5+2 + 3+1) × 2 = 22; counting the breakout: 24. Ours: (5+3) × 2 = 16.
+    wait_load(&gw, &id, 16.0).await;
+    sim.set_participants("a", 1, 1);
+    wait_load(&gw, &id, 8.0).await;
+}
+
+// §5.5 step 2: a meeting younger than LOAD_JOIN_BUFFER_TIME minutes weighs at least
+// LOAD_MIN_USER_COUNT, then its real participant count.
+#[tokio::test]
+async fn young_meetings_weigh_at_least_the_minimum_user_count() {
+    let sim = BbbSimulator::start("secret").await.unwrap();
+    // 0.1 minutes: meetings are young for 6 s.
+    let gw = Gateway::start(&[
+        ("LOAD_JOIN_BUFFER_TIME", "0.1"),
+        ("LOAD_MIN_USER_COUNT", "7"),
+    ])
+    .await;
+    let id = gw.add_server(&sim).await;
+    sim.add_meeting("small", 2, 1);
+    sim.add_meeting("big", 10, 1);
+    wait_load(&gw, &id, 17.0).await; // max(2, 7) + max(10, 7)
+    wait_load(&gw, &id, 12.0).await; // grown up: 2 + 10
+}
+
+// Design §4: one getMeetings per poll gives the live meeting list.
+#[tokio::test]
+async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted() {
+    let a = BbbSimulator::start("secret-a").await.unwrap();
+    let b = BbbSimulator::start("secret-b").await.unwrap();
+    let gw = Gateway::start(&[]).await;
+    gw.add_server(&a).await;
+    gw.add_server(&b).await;
+    create(&gw, "meetingID=m1&name=M1").await;
+    let host = if a.meeting("m1").is_some() { &a } else { &b };
+    joins_on(&gw, "m1", host).await;
+
+    host.clear_requests();
+    host.end_meeting("m1");
+    eventually("m1 forgotten", || join_not_found(&gw, "m1")).await;
+    let polls = host.requests_for("getMeetings").len();
+    assert!(
+        polls >= 2,
+        "forgotten after {polls} polls; two successful polls without it are required"
+    );
+    gw.get("getMeetingInfo", "meetingID=m1")
+        .await
+        .assert_failed("notFound", None);
+
+    b.add_meeting("rogue", 3, 1);
+    eventually("rogue adopted", || async {
+        gw.get("join", &join_query("rogue")).await.status == 302
+    })
+    .await;
+    joins_on(&gw, "rogue", &b).await;
+    // The adopted meeting keeps the voice bridge it runs with on BBB.
+    let bridge = b.meeting("rogue").unwrap().voice_bridge;
+    create(&gw, "meetingID=rogue&name=Rogue").await;
+    let sent = b.requests_for("create");
+    assert_eq!(
+        sent.last().and_then(|r| r.param("voiceBridge")),
+        Some(bridge.as_str())
+    );
+}
+
+// §5.2 and §5.4: least load first (ties by id), each create adds 1 × multiplier; the poll agrees
+// (young meetings weigh LOAD_MIN_USER_COUNT = 1 each), so the prediction holds across polls.
+#[tokio::test]
+async fn creates_follow_the_live_loads() {
+    let a = BbbSimulator::start("secret-a").await.unwrap();
+    let b = BbbSimulator::start("secret-b").await.unwrap();
+    let gw = Gateway::start(&[
+        ("LOAD_JOIN_BUFFER_TIME", "60"),
+        ("LOAD_MIN_USER_COUNT", "1"),
+    ])
+    .await;
+    let id_a = gw.add_server(&a).await;
+    let id_b = gw
+        .add_server_with(&b, json!({ "load_multiplier": "3" }))
+        .await;
+    let mut model = [(id_a.clone(), 0.0, 1.0, &a), (id_b.clone(), 0.0, 3.0, &b)];
+    let mut placed = [0, 0];
+    for i in 0..5 {
+        let pick = if (model[0].1, &model[0].0) <= (model[1].1, &model[1].0) {
+            0
+        } else {
+            1
+        };
+        create(&gw, &format!("meetingID=m{i}&name=M")).await;
+        assert!(
+            model[pick].3.meeting(&format!("m{i}")).is_some(),
+            "m{i} not on the least loaded server"
+        );
+        model[pick].1 += model[pick].2;
+        placed[pick] += 1;
+        settle(&[&a, &b]).await;
+        for (id, load, _, _) in &model {
+            assert_eq!(
+                gw.server_info(id).await["load"].as_f64(),
+                Some(*load),
+                "server {id} after m{i}"
+            );
+        }
+    }
+    assert!(placed[0] >= 3 && placed[1] >= 1, "{placed:?}");
+}
+
+// Q8 fixed: a create that times out on the least loaded server is rolled back and placed on the
+// next one; Scalelite would answer internalError and keep the mapping.
+#[tokio::test]
+async fn a_create_on_a_hanging_server_falls_over_to_the_next() {
+    let hung = BbbSimulator::start("secret-h").await.unwrap();
+    let busy = BbbSimulator::start("secret-b").await.unwrap();
+    let gw = Gateway::start(&[
+        ("LOAD_JOIN_BUFFER_TIME", "0"),
+        ("SERVER_UNHEALTHY_THRESHOLD", "10"),
+    ])
+    .await;
+    let id_hung = gw.add_server(&hung).await;
+    let id_busy = gw.add_server(&busy).await;
+    busy.add_meeting("existing", 5, 1);
+    wait_load(&gw, &id_busy, 5.0).await;
+
+    hung.clear_requests();
+    hung.set_mode(Mode::Hang);
+    create(&gw, "meetingID=m&name=M").await;
+    assert!(
+        hung.requests_for("create")
+            .iter()
+            .any(|r| r.param("meetingID") == Some("m")),
+        "the least loaded server was not tried first"
+    );
+    assert!(busy.meeting("m").is_some());
+    joins_on(&gw, "m", &busy).await;
+    let info = gw.server_info(&id_hung).await;
+    assert_eq!(
+        info["load"].as_f64(),
+        Some(0.0),
+        "load increment not rolled back: {info}"
+    );
+}
+
+// §5.5 poll:versions: bbbVersion of the index call, refreshed periodically.
+#[tokio::test]
+async fn bbb_version_comes_from_the_index_call() {
+    let sim = BbbSimulator::start("secret").await.unwrap();
+    let gw = Gateway::start(&[]).await;
+    let id = gw.add_server(&sim).await;
+    gw.wait_server(&id, |s| s["bbb_version"] == "3.0.0").await;
+    sim.set_version("2.7.3");
+    gw.wait_server(&id, |s| s["bbb_version"] == "2.7.3").await;
+}
