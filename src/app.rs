@@ -168,12 +168,16 @@ pub fn run(config: Config, opt: Opt) -> ! {
     let mut server = PingoraServer::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     let listen = config.listen.clone();
+    let config_unix = config.listen_unix.clone();
     let threads = config.threads;
     let shared = Shared::new(config);
     let mut proxy =
         pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(shared.clone()));
     proxy.threads = Some(threads);
-    proxy.add_tcp(&listen);
+    match &config_unix {
+        Some(path) => proxy.add_uds(path, None),
+        None => proxy.add_tcp(&listen),
+    }
     server.add_service(proxy);
     server.add_service(background_service("poller", PollerService { shared }));
     log::info!("scalelite listening on {listen}");

@@ -53,7 +53,10 @@ impl Timeouts {
 /// The one configuration struct the program reads.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `address:port` of the API listener.
     pub listen: String,
+    /// A Unix socket path instead of `listen` (Scalelite's `BIND=unix://…`).
+    pub listen_unix: Option<String>,
     pub threads: usize,
     pub data_dir: PathBuf,
     pub checksum: Checksum,
@@ -101,7 +104,24 @@ impl Config {
         if port == 0 || port > 65535 {
             errors.push(format!("port {port} is out of range"));
         }
-        let address = listen_sec.address.unwrap_or_else(|| "0.0.0.0".into());
+        let mut address = listen_sec.address.unwrap_or_else(|| "0.0.0.0".into());
+        let mut port = port;
+        let mut listen_unix = None;
+        // BIND is Scalelite's full bind URL and overrides PORT.
+        if let Some(bind) = env.value("BIND") {
+            if let Some(path) = bind.strip_prefix("unix://") {
+                listen_unix = Some(path.to_string());
+            } else {
+                let hostport = bind.strip_prefix("tcp://").unwrap_or(bind);
+                match hostport.rsplit_once(':').map(|(h, p)| (h, p.parse::<u32>())) {
+                    Some((h, Ok(p))) if p > 0 && p <= 65535 => {
+                        address = h.trim_matches(|c| c == '[' || c == ']').to_string();
+                        port = p;
+                    }
+                    _ => errors.push(format!("BIND: '{bind}' is not tcp://host:port or unix://path")),
+                }
+            }
+        }
 
         // LOADBALANCER_SECRET first, then LOADBALANCER_SECRETS: the order matters to Scalelite.
         let mut secrets = Vec::new();
@@ -195,7 +215,8 @@ impl Config {
         }
 
         let config = Config {
-            listen: format!("{address}:{port}"),
+            listen: if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") },
+            listen_unix,
             threads: file.threads.unwrap_or_else(|| {
                 std::thread::available_parallelism()
                     .map(|n| n.get())
