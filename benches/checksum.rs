@@ -7,7 +7,12 @@ use scalelite::bbb::{Algorithm, Checksum, Params};
 use std::time::Instant;
 
 const SECRET: &str = "f830c18ee29c8531e0115c3da85db89b";
-const ALGOS: [Algorithm; 4] = [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha384, Algorithm::Sha512];
+const ALGOS: [Algorithm; 4] = [
+    Algorithm::Sha1,
+    Algorithm::Sha256,
+    Algorithm::Sha384,
+    Algorithm::Sha512,
+];
 
 /// A join query as Greenlight sends it.
 fn join_query(algo: Algorithm) -> String {

@@ -49,6 +49,11 @@ async fn send(gw: &Gateway, method: &str, url: &str, ctype: Option<&str>, body: 
     }
 }
 
+/// A BBB API URL on `gw` signed with any secret and algorithm.
+fn signed_url(gw: &Gateway, action: &str, q: &str, secret: &str, algo: Algorithm) -> String {
+    gw.url(&signed(API, action, q, secret, algo))
+}
+
 async fn sim() -> BbbSimulator {
     BbbSimulator::start("sim-secret").await.expect("simulator")
 }
@@ -61,7 +66,7 @@ async fn incoming_checksums_are_checked() {
     let q = "meetingID=m%201&fullName=a+b";
     for algo in ALL {
         let r = gw
-            .get_url(&gw.url(&signed(API, "isMeetingRunning", q, SECRET, algo)))
+            .get_url(&signed_url(&gw, "isMeetingRunning", q, SECRET, algo))
             .await;
         assert_eq!(r.returncode(), "SUCCESS", "{algo:?}: {}", r.body);
         assert_eq!(r.xml("running").as_deref(), Some("false"));
@@ -73,13 +78,7 @@ async fn incoming_checksums_are_checked() {
     };
     let refused = [
         upper,
-        gw.url(&signed(
-            API,
-            "isMeetingRunning",
-            q,
-            "wrong-secret",
-            Algorithm::Sha256,
-        )),
+        signed_url(&gw, "isMeetingRunning", q, "wrong", Algorithm::Sha256),
         good.replace("m%201", "m%202"), // another query
         good.replace("isMeetingRunning", "getMeetingInfo"), // another action
         gw.url(&format!("{API}isMeetingRunning?{q}")), // no checksum
@@ -146,13 +145,13 @@ async fn form_body_checksums_and_additional_secrets() {
 
     let q = "meetingID=SHA1_meeting";
     let r = gw
-        .get_url(&gw.url(&signed(
-            API,
+        .get_url(&signed_url(
+            &gw,
             "getMeetingInfo",
             q,
             "test-3",
             Algorithm::Sha512,
-        )))
+        ))
         .await;
     assert_eq!(
         r.xml("meetingID").as_deref(),
@@ -161,7 +160,13 @@ async fn form_body_checksums_and_additional_secrets() {
         r.body
     );
     let r = gw
-        .get_url(&gw.url(&signed(API, "getMeetingInfo", q, "test-4", Algorithm::Sha1)))
+        .get_url(&signed_url(
+            &gw,
+            "getMeetingInfo",
+            q,
+            "test-4",
+            Algorithm::Sha1,
+        ))
         .await;
     r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
 }
@@ -173,7 +178,7 @@ async fn sha256_only_policy() {
     let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA256")]).await;
     gw.add_server(&s).await;
     for algo in [Algorithm::Sha1, Algorithm::Sha384, Algorithm::Sha512] {
-        let url = gw.url(&signed(API, "create", "meetingID=m1", SECRET, algo));
+        let url = signed_url(&gw, "create", "meetingID=m1", SECRET, algo);
         gw.get_url(&url)
             .await
             .assert_failed("checksumError", Some(CHECKSUM_ERROR));
@@ -235,23 +240,11 @@ async fn sha1_sha512_policy_signs_upstream_with_sha512() {
     })
     .await;
 
-    let url = gw.url(&signed(
-        API,
-        "create",
-        "meetingID=m1",
-        SECRET,
-        Algorithm::Sha256,
-    ));
+    let url = signed_url(&gw, "create", "meetingID=m1", SECRET, Algorithm::Sha256);
     gw.get_url(&url)
         .await
         .assert_failed("checksumError", Some(CHECKSUM_ERROR));
-    let url = gw.url(&signed(
-        API,
-        "create",
-        "meetingID=m1",
-        SECRET,
-        Algorithm::Sha1,
-    ));
+    let url = signed_url(&gw, "create", "meetingID=m1", SECRET, Algorithm::Sha1);
     assert_eq!(gw.get_url(&url).await.returncode(), "SUCCESS");
     let sent = s.requests_for("create");
     assert_eq!(sent.len(), 1);
@@ -263,7 +256,7 @@ async fn sha1_sha512_policy_signs_upstream_with_sha512() {
 
     let q = "meetingID=m1&fullName=x";
     let r = gw
-        .get_url(&gw.url(&signed(API, "join", q, SECRET, Algorithm::Sha512)))
+        .get_url(&signed_url(&gw, "join", q, SECRET, Algorithm::Sha512))
         .await;
     let expected = digest(Algorithm::Sha512, &["join", q, &s.secret()]);
     assert_eq!(
@@ -306,13 +299,7 @@ async fn unknown_paths_and_methods_are_unsupported() {
         ("GET", gw.api("insertDocument", "meetingID=m1")),
         (
             "GET",
-            gw.url(&signed(
-                API,
-                "getMeetings.xml",
-                "",
-                SECRET,
-                Algorithm::Sha256,
-            )),
+            signed_url(&gw, "getMeetings.xml", "", SECRET, Algorithm::Sha256),
         ),
         ("PUT", gw.api("create", "meetingID=m1")),
         ("DELETE", gw.api("getMeetings", "")),
@@ -388,13 +375,7 @@ async fn get_meetings_can_be_disabled() {
     let gw = Gateway::start(&[("GET_MEETINGS_API_DISABLED", "TRUE")]).await;
     gw.add_server(&s).await;
     let unsigned = gw.url(&format!("{API}getMeetings"));
-    let wrong = gw.url(&signed(
-        API,
-        "getMeetings",
-        "",
-        "wrong-secret",
-        Algorithm::Sha256,
-    ));
+    let wrong = signed_url(&gw, "getMeetings", "", "wrong-secret", Algorithm::Sha256);
     for (method, url) in [("GET", &unsigned), ("POST", &unsigned), ("GET", &wrong)] {
         let r = send(&gw, method, url, None, "").await;
         assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);

@@ -113,12 +113,17 @@ impl Config {
                 listen_unix = Some(path.to_string());
             } else {
                 let hostport = bind.strip_prefix("tcp://").unwrap_or(bind);
-                match hostport.rsplit_once(':').map(|(h, p)| (h, p.parse::<u32>())) {
+                match hostport
+                    .rsplit_once(':')
+                    .map(|(h, p)| (h, p.parse::<u32>()))
+                {
                     Some((h, Ok(p))) if p > 0 && p <= 65535 => {
                         address = h.trim_matches(|c| c == '[' || c == ']').to_string();
                         port = p;
                     }
-                    _ => errors.push(format!("BIND: '{bind}' is not tcp://host:port or unix://path")),
+                    _ => errors.push(format!(
+                        "BIND: '{bind}' is not tcp://host:port or unix://path"
+                    )),
                 }
             }
         }
@@ -215,7 +220,11 @@ impl Config {
         }
 
         let config = Config {
-            listen: if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") },
+            listen: if address.contains(':') {
+                format!("[{address}]:{port}")
+            } else {
+                format!("{address}:{port}")
+            },
             listen_unix,
             threads: file.threads.unwrap_or_else(|| {
                 std::thread::available_parallelism()

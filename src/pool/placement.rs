@@ -7,6 +7,7 @@ use pingora_load_balancing::discovery::ServiceDiscovery;
 use pingora_load_balancing::selection::{BackendIter, BackendSelection};
 use pingora_load_balancing::{Backend, Backends, LoadBalancer};
 use sha2::{Digest, Sha256};
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 use std::net::{Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -56,21 +57,27 @@ pub struct Candidate {
 
 /// Order candidates as Scalelite's `find_available` does: with tags, servers carrying one of
 /// them (by load); without a match (or without tags) untagged servers only, unless required.
-pub fn rank(candidates: &[Candidate], spec: &TagSpec) -> Result<Vec<usize>, PlacementError> {
+pub fn rank<C: Borrow<Candidate>>(
+    candidates: &[C],
+    spec: &TagSpec,
+) -> Result<Vec<usize>, PlacementError> {
     if candidates.is_empty() {
         return Err(PlacementError::NoServers);
     }
+    let get = |i: usize| candidates[i].borrow();
     let by_load = |mut v: Vec<usize>| {
         v.sort_by(|&a, &b| {
-            let (a, b) = (&candidates[a], &candidates[b]);
+            let (a, b) = (get(a), get(b));
             a.load.total_cmp(&b.load).then_with(|| a.id.cmp(&b.id))
         });
         v
     };
-    let tag_of = |c: &Candidate| c.tag.clone().unwrap_or_else(|| "none".into());
     if !spec.tags.is_empty() {
         let hits: Vec<usize> = (0..candidates.len())
-            .filter(|&i| spec.tags.contains(&tag_of(&candidates[i])))
+            .filter(|&i| {
+                let tag = get(i).tag.as_deref().unwrap_or("none");
+                spec.tags.iter().any(|t| t == tag)
+            })
             .collect();
         if !hits.is_empty() {
             return Ok(by_load(hits));
@@ -80,7 +87,7 @@ pub fn rank(candidates: &[Candidate], spec: &TagSpec) -> Result<Vec<usize>, Plac
         }
     }
     let untagged: Vec<usize> = (0..candidates.len())
-        .filter(|&i| candidates[i].tag.is_none())
+        .filter(|&i| get(i).tag.is_none())
         .collect();
     if untagged.is_empty() {
         return Err(PlacementError::NoServers);
@@ -150,44 +157,46 @@ impl BackendSelection for LeastLoaded {
         let order = self
             .ranked(&TagSpec::parse(&String::from_utf8_lossy(key)))
             .unwrap_or_default();
-        RankedIter { order, pos: 0 }
+        RankedIter {
+            selection: self.clone(),
+            order,
+            pos: 0,
+        }
     }
 }
 
 impl LeastLoaded {
-    /// Backends in placement order, reading the loads as they are now.
-    fn ranked(&self, spec: &TagSpec) -> Result<Vec<Backend>, PlacementError> {
+    /// Indexes of backends in placement order, reading the loads as they are now.
+    fn ranked(&self, spec: &TagSpec) -> Result<Vec<usize>, PlacementError> {
         let board = self.board.read();
         let by_id: HashMap<&str, &Candidate> = board.iter().map(|c| (c.id.as_str(), c)).collect();
-        let mut live = Vec::with_capacity(self.backends.len());
-        let mut backs = Vec::with_capacity(self.backends.len());
-        for b in &self.backends {
+        let mut live: Vec<&Candidate> = Vec::with_capacity(self.backends.len());
+        let mut backs: Vec<usize> = Vec::with_capacity(self.backends.len());
+        for (i, b) in self.backends.iter().enumerate() {
             if let Some(c) = b
                 .ext
                 .get::<ServerRef>()
                 .and_then(|r| by_id.get(r.0.as_str()))
             {
-                live.push((*c).clone());
-                backs.push(b.clone());
+                live.push(c);
+                backs.push(i);
             }
         }
-        Ok(rank(&live, spec)?
-            .into_iter()
-            .map(|i| backs[i].clone())
-            .collect())
+        Ok(rank(&live, spec)?.into_iter().map(|i| backs[i]).collect())
     }
 }
 
 pub struct RankedIter {
-    order: Vec<Backend>,
+    selection: Arc<LeastLoaded>,
+    order: Vec<usize>,
     pos: usize,
 }
 
 impl BackendIter for RankedIter {
     fn next(&mut self) -> Option<&Backend> {
-        let b = self.order.get(self.pos);
+        let i = *self.order.get(self.pos)?;
         self.pos += 1;
-        b
+        self.selection.backends.get(i)
     }
 }
 
@@ -195,6 +204,9 @@ impl BackendIter for RankedIter {
 pub struct Placement {
     board: LoadBoard,
     lb: LoadBalancer<LeastLoaded>,
+    /// The available server ids the selector was last built for. Held for a whole placement,
+    /// so board, selector and selection always belong together.
+    members: tokio::sync::Mutex<Option<u64>>,
 }
 
 impl Default for Placement {
@@ -211,7 +223,11 @@ impl Placement {
         });
         let lb =
             LoadBalancer::from_backends_with_config(Backends::new(discovery), Some(board.clone()));
-        Placement { board, lb }
+        Placement {
+            board,
+            lb,
+            members: Default::default(),
+        }
     }
 
     /// Server ids in the order to try for a new meeting, from the servers as they are now.
@@ -231,9 +247,15 @@ impl Placement {
             .collect();
         // rank() decides the errors; the selector then gives the order over live loads.
         rank(&candidates, spec)?;
+        let ids = membership(&candidates);
+        let mut members = self.members.lock().await;
         *self.board.write() = candidates;
-        // Rebuilds the selector only when the set of available servers changed.
-        let _ = self.lb.update().await;
+        // Discovery and a selector rebuild only when the set of available servers changed;
+        // loads and tags are read live from the board at selection time.
+        if *members != Some(ids) {
+            let _ = self.lb.update().await;
+            *members = Some(ids);
+        }
         let seen = std::cell::RefCell::new(Vec::new());
         // The accept callback sees every backend in selection order; refusing them all
         // walks the whole order in one pass.
@@ -250,6 +272,18 @@ impl Placement {
         }
         Ok(out)
     }
+}
+
+/// An order-independent fingerprint of the set of available server ids.
+fn membership(candidates: &[Candidate]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    candidates.iter().fold(candidates.len() as u64, |acc, c| {
+        acc ^ h
+            .hash_one(&c.id)
+            .rotate_left(17)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    })
 }
 
 fn spec_key(spec: &TagSpec) -> Vec<u8> {
