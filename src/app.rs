@@ -33,6 +33,25 @@ pub struct State {
 }
 
 impl State {
+    /// The meeting, or `notFound` as every meeting call answers for an unknown one.
+    pub async fn meeting(&self, id: &str) -> Result<crate::store::Meeting, ApiError> {
+        self.registry
+            .store()
+            .meeting(id)
+            .await
+            .map_err(self.store_error())?
+            .ok_or(ApiError::MeetingNotFound)
+    }
+
+    /// Timeouts for calls to this server: Scalelite's reduced ones when it is marked offline.
+    pub fn timeouts_for(&self, server: &Server) -> crate::config::Timeouts {
+        if server.online {
+            self.config.timeouts
+        } else {
+            self.config.timeouts.reduced()
+        }
+    }
+
     pub fn store_error(&self) -> impl Fn(StoreError) -> ApiError {
         |e| {
             log::error!("store: {e}");

@@ -33,6 +33,15 @@ enum Command {
         #[arg(short, long)]
         upgrade: bool,
     },
+    /// Run simulated BBB servers (for trying the load balancer out and for load benches).
+    Simulate {
+        /// Address of each simulated server; repeat for more servers.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: Vec<std::net::SocketAddr>,
+        /// The simulated servers' shared secret.
+        #[arg(long, default_value = "simulated-bbb-secret")]
+        secret: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -73,5 +82,38 @@ fn main() -> ExitCode {
             };
             scalelite::app::run(cfg, opt)
         }
+        Command::Simulate { listen, secret } => simulate(&listen, &secret),
     }
+}
+
+/// Start the simulators, print their URLs, run until interrupted.
+fn simulate(listen: &[std::net::SocketAddr], secret: &str) -> ExitCode {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("scalelite simulate: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async {
+        let mut sims = Vec::new();
+        for addr in listen {
+            match scalelite::simulator::BbbSimulator::start_on(*addr, secret).await {
+                Ok(sim) => {
+                    println!("{} {}", sim.url(), sim.secret());
+                    sim.set_recording(false);
+                    sims.push(sim);
+                }
+                Err(e) => {
+                    eprintln!("scalelite simulate: {addr}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        for sim in &sims {
+            sim.stop().await;
+        }
+        ExitCode::SUCCESS
+    })
 }

@@ -108,6 +108,23 @@ pub enum UpstreamError {
     Failed { key: String, message: String },
 }
 
+impl UpstreamError {
+    /// What the client sees: BBB's own error passed through, `internalError` otherwise, with
+    /// `unreachable` as the text when the server could not be reached at all.
+    pub fn into_api(self, unreachable: &str) -> super::ApiError {
+        match self {
+            UpstreamError::Failed { key, message } => super::ApiError::Upstream { key, message },
+            UpstreamError::NoReturncode => {
+                super::ApiError::internal("Response did not include returncode")
+            }
+            UpstreamError::Transport(e) => {
+                log::warn!("BBB server unreachable: {e}");
+                super::ApiError::internal(unreachable)
+            }
+        }
+    }
+}
+
 /// A successful BBB answer: the parsed envelope and the raw body (passed on verbatim).
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -157,6 +174,19 @@ impl BbbClient {
             });
         }
         Ok(Answer { envelope, body })
+    }
+
+    /// The running meetings of a server (its getMeetings answer, parsed).
+    pub async fn get_meetings(
+        &self,
+        ep: &Endpoint,
+        secret: &str,
+        timeouts: Timeouts,
+    ) -> Result<Vec<xml::MeetingSummary>, UpstreamError> {
+        let answer = self
+            .api(ep, secret, "getMeetings", &Params::new(), None, timeouts)
+            .await?;
+        xml::parse_meetings(&answer.body).map_err(|_| UpstreamError::NoReturncode)
     }
 
     /// One HTTP exchange: GET, or POST with an XML body. Bounded by connect + response timeout.

@@ -3,7 +3,6 @@
 
 use super::{params, ApiCall, Reply};
 use crate::app::State;
-use crate::bbb::client::UpstreamError;
 use crate::bbb::{ApiError, Params};
 use crate::pool::{PlacementError, TagSpec};
 use crate::store::{Meeting, NewMeeting, Server, ServerState, StoreError};
@@ -43,7 +42,7 @@ pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
         .map_err(state.store_error())?
     {
         if let Some(server) = keep_pin(state, &existing).await {
-            return create_on(state, &call, params, &existing, &server, false).await;
+            return create_on(state, &call, params, &existing, &server).await;
         }
         store
             .delete_meeting(&existing.id)
@@ -93,7 +92,7 @@ pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
             let _ = store.increment_load(&server.id, server.multiplier()).await;
             params.insert("moderatorPW", &meeting.moderator_pw);
         }
-        match create_on(state, &call, params.clone(), &meeting, &server, created).await {
+        match create_on(state, &call, params.clone(), &meeting, &server).await {
             Err(e @ ApiError::Internal(_)) if created => {
                 // The server did not take the meeting: undo the placement and try the next one.
                 roll_back(state, &meeting, &server).await;
@@ -154,7 +153,6 @@ async fn create_on(
     mut p: Params,
     meeting: &Meeting,
     server: &Server,
-    _created: bool,
 ) -> Result<Reply, ApiError> {
     p.insert("voiceBridge", &meeting.voice_bridge);
     match &server.tag {
@@ -172,39 +170,23 @@ async fn create_on(
         }
     }
     let forwarded = params::forwarded(&p, &state.config.create, &[TAG]);
+    const UNREACHABLE: &str = "Unable to create meeting on server.";
     let ep = state
         .registry
         .endpoint(&server.url)
         .await
-        .map_err(|_| ApiError::internal("Unable to create meeting on server."))?;
-    let timeouts = if server.online {
-        state.config.timeouts
-    } else {
-        state.config.timeouts.reduced()
-    };
+        .map_err(|_| ApiError::internal(UNREACHABLE))?;
+    let timeouts = state.timeouts_for(server);
+    let body = call.xml_body.clone();
     match state
         .client
-        .api(
-            &ep,
-            &server.secret,
-            "create",
-            &forwarded,
-            call.xml_body.clone(),
-            timeouts,
-        )
+        .api(&ep, &server.secret, "create", &forwarded, body, timeouts)
         .await
     {
-        Ok(answer) => Ok(Reply {
-            body: answer.body,
-            ..Reply::xml(String::new())
-        }),
-        Err(UpstreamError::Failed { key, message }) => Err(ApiError::Upstream { key, message }),
-        Err(UpstreamError::NoReturncode) => {
-            Err(ApiError::internal("Response did not include returncode"))
-        }
-        Err(UpstreamError::Transport(e)) => {
-            log::warn!("create of {} on {} failed: {e}", meeting.id, server.id);
-            Err(ApiError::internal("Unable to create meeting on server."))
+        Ok(answer) => Ok(Reply::xml_bytes(answer.body)),
+        Err(e) => {
+            log::info!("create of {} on {} failed: {e}", meeting.id, server.id);
+            Err(e.into_api(UNREACHABLE))
         }
     }
 }

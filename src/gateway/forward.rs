@@ -33,19 +33,13 @@ pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
             ApiError::UnsupportedRequest
         });
     };
-    let meeting = state
-        .registry
-        .store()
-        .meeting(meeting_id)
-        .await
-        .map_err(state.store_error())?;
-    let Some(meeting) = meeting else {
-        if call.action == "isMeetingRunning" {
-            return Ok(Step::Reply(super::Reply::xml(xml::success(&[(
-                "running", "false",
-            )]))));
+    let meeting = match state.meeting(meeting_id).await {
+        // An unknown meeting is simply not running; no need to ask anyone.
+        Err(ApiError::MeetingNotFound) if call.action == "isMeetingRunning" => {
+            let body = xml::success(&[("running", "false")]);
+            return Ok(Step::Reply(super::Reply::xml(body)));
         }
-        return Err(ApiError::MeetingNotFound);
+        other => other?,
     };
     // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26).
     let server = state
@@ -75,11 +69,7 @@ pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
         &server.secret,
         state.client.algorithm(),
     );
-    let timeouts = if server.online {
-        state.config.timeouts
-    } else {
-        state.config.timeouts.reduced()
-    };
+    let timeouts = state.timeouts_for(&server);
     Ok(Step::Forward(Box::new(Forward {
         endpoint,
         timeouts,

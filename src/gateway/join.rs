@@ -11,12 +11,7 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .params
         .present("meetingID")
         .ok_or(ApiError::MissingMeetingId)?;
-    let store = state.registry.store();
-    let meeting = store
-        .meeting(meeting_id)
-        .await
-        .map_err(state.store_error())?
-        .ok_or(ApiError::MeetingNotFound)?;
+    let meeting = state.meeting(meeting_id).await?;
     let server = state
         .registry
         .server(&meeting.server_id)
@@ -24,7 +19,9 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
     if !server.accepts_joins() {
         return Err(ApiError::ServerUnavailable);
     }
-    store
+    state
+        .registry
+        .store()
         .increment_load(&server.id, server.multiplier())
         .await
         .map_err(state.store_error())?;

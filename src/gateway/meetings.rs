@@ -26,17 +26,7 @@ pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
                 .endpoint(&server.url)
                 .await
                 .map_err(UpstreamError::Transport)?;
-            let answer = client
-                .api(
-                    &ep,
-                    &server.secret,
-                    "getMeetings",
-                    &Params::new(),
-                    None,
-                    timeouts,
-                )
-                .await?;
-            xml::parse_meetings(&answer.body).map_err(|_| UpstreamError::NoReturncode)
+            client.get_meetings(&ep, &server.secret, timeouts).await
         });
     }
     let mut out = String::new();
@@ -72,64 +62,50 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .params
         .present("meetingID")
         .ok_or(ApiError::MissingMeetingId)?;
+    let meeting = state.meeting(meeting_id).await?;
     let store = state.registry.store();
-    let meeting = store
-        .meeting(meeting_id)
-        .await
-        .map_err(state.store_error())?
-        .ok_or(ApiError::MeetingNotFound)?;
-    let Some(server) = state.registry.server(&meeting.server_id) else {
+    let forget = || async {
         store
             .delete_meeting(meeting_id)
             .await
-            .map_err(state.store_error())?;
+            .map_err(state.store_error())
+    };
+    let Some(server) = state.registry.server(&meeting.server_id) else {
+        forget().await?;
         return Err(ApiError::MeetingNotFound);
     };
     let mut p = Params::new();
     p.insert("meetingID", meeting_id);
     // Without a password Scalelite sends a bare `password` key (quirk Q6, reproduced).
     p.set("password", call.params.get("password").map(String::from));
-    let unreachable = || ApiError::internal("Unable to access meeting on server.");
+    let unreachable = "Unable to access meeting on server.";
     let ep = state
         .registry
         .endpoint(&server.url)
         .await
-        .map_err(|_| unreachable())?;
-    let timeouts = if server.online {
-        state.config.timeouts
-    } else {
-        state.config.timeouts.reduced()
-    };
-    match state
+        .map_err(|_| ApiError::internal(unreachable))?;
+    let result = state
         .client
-        .api(&ep, &server.secret, "end", &p, None, timeouts)
-        .await
-    {
+        .api(
+            &ep,
+            &server.secret,
+            "end",
+            &p,
+            None,
+            state.timeouts_for(&server),
+        )
+        .await;
+    match result {
         Ok(answer) => {
-            store
-                .delete_meeting(meeting_id)
-                .await
-                .map_err(state.store_error())?;
-            Ok(Reply {
-                body: answer.body,
-                ..Reply::xml(String::new())
-            })
+            forget().await?;
+            Ok(Reply::xml_bytes(answer.body))
         }
-        Err(UpstreamError::Failed { key, message }) => {
-            if key == "notFound" {
-                store
-                    .delete_meeting(meeting_id)
-                    .await
-                    .map_err(state.store_error())?;
+        Err(e) => {
+            // BBB no longer knows the meeting: it is over, forget it too.
+            if matches!(&e, UpstreamError::Failed { key, .. } if key == "notFound") {
+                forget().await?;
             }
-            Err(ApiError::Upstream { key, message })
-        }
-        Err(UpstreamError::NoReturncode) => {
-            Err(ApiError::internal("Response did not include returncode"))
-        }
-        Err(UpstreamError::Transport(e)) => {
-            log::warn!("end of {meeting_id} on {} failed: {e}", server.id);
-            Err(unreachable())
+            Err(e.into_api(unreachable))
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Ctx {
     forward: Option<Forward>,
     /// The upstream answer, buffered so it can be checked before the client sees it.
     upstream_body: BytesMut,
+    /// The upstream answer is a 200 with an XML length: streamed through untouched.
+    stream_answer: bool,
 }
 
 /// A call parsed and authenticated, ready for its handler.
@@ -137,23 +139,37 @@ impl ProxyHttp for Gateway {
         Ok(())
     }
 
-    /// The BBB answer's header: ours is always 200 XML, its length known only after checking.
+    /// The BBB answer's header. A 200 XML answer of known length (what BBB sends) streams
+    /// through as it is; anything else is buffered and checked, so the client always gets a
+    /// 200 BBB XML answer.
     async fn response_filter(
         &self,
         _s: &mut Session,
         resp: &mut ResponseHeader,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
     ) -> Result<()> {
+        let is_xml = resp
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("xml"));
+        let has_length = resp.headers.contains_key(http::header::CONTENT_LENGTH);
+        ctx.stream_answer = resp.status == 200 && is_xml && has_length;
+        resp.insert_header(http::header::CONTENT_TYPE, respond::XML)?;
+        if ctx.stream_answer {
+            return Ok(());
+        }
         resp.set_status(200)?;
         resp.remove_header(&http::header::CONTENT_LENGTH);
-        resp.remove_header(&http::header::TRANSFER_ENCODING);
         resp.remove_header(&http::header::CONNECTION);
-        resp.insert_header(http::header::CONTENT_TYPE, respond::XML)?;
+        // The checked body's length is known only at its end: send it chunked, which keeps
+        // the client's connection alive (without a length Pingora would close it).
+        resp.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
         Ok(())
     }
 
-    /// Buffers the BBB answer and releases it at its end: verbatim when it is a BBB answer,
-    /// BBB's error envelope when it failed, `internalError` when it is not BBB XML at all.
+    /// Buffers an answer that needs checking and releases it at its end: verbatim when it is a
+    /// BBB answer, BBB's error envelope when it failed, `internalError` when it is not BBB XML.
     fn response_body_filter(
         &self,
         _s: &mut Session,
@@ -161,6 +177,9 @@ impl ProxyHttp for Gateway {
         end_of_stream: bool,
         ctx: &mut Ctx,
     ) -> Result<Option<Duration>> {
+        if ctx.stream_answer {
+            return Ok(None);
+        }
         if let Some(chunk) = body.take() {
             if ctx.upstream_body.len() + chunk.len() > BODY_LIMIT {
                 return Error::e_explain(ErrorType::InternalError, "BBB answer too large");

@@ -28,6 +28,16 @@ impl Reply {
         }
     }
 
+    /// A BBB answer passed on verbatim.
+    pub fn xml_bytes(body: Bytes) -> Self {
+        Reply {
+            status: 200,
+            content_type: XML,
+            body,
+            location: None,
+        }
+    }
+
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
         Reply {
             status,

@@ -144,16 +144,8 @@ impl Poller {
         let answer = match self.registry.endpoint(&server.url).await {
             Ok(ep) => self
                 .client
-                .api(
-                    &ep,
-                    &server.secret,
-                    "getMeetings",
-                    &Params::new(),
-                    None,
-                    self.timeouts,
-                )
+                .get_meetings(&ep, &server.secret, self.timeouts)
                 .await
-                .and_then(|a| xml::parse_meetings(&a.body).map_err(|_| UpstreamError::NoReturncode))
                 .map(|ms| (ep, ms)),
             Err(e) => Err(UpstreamError::Transport(e)),
         };
