@@ -142,17 +142,17 @@ struct PollerService {
 #[async_trait]
 impl BackgroundService for PollerService {
     async fn start(&self, mut shutdown: ShutdownWatch) {
-        let poller = loop {
+        let mut poller = loop {
             match self.shared.state().await {
                 Ok(state) => {
                     let cfg = &state.config;
-                    break Arc::new(Poller::new(
+                    break Poller::new(
                         state.registry.clone(),
                         state.client,
                         cfg.poller.clone(),
                         cfg.timeouts,
                         state.bridges.clone(),
-                    ));
+                    );
                 }
                 Err(e) => {
                     log::error!("poller cannot start: {e}");

@@ -1,15 +1,14 @@
 //! Placement of new meetings: Scalelite's tag rules and least-load order, as a
 //! pingora-load-balancing `BackendSelection` over the live loads of the pool.
 
+use super::backend::{backend, server_id};
 use crate::store::Server;
 use parking_lot::RwLock;
 use pingora_load_balancing::discovery::ServiceDiscovery;
 use pingora_load_balancing::selection::{BackendIter, BackendSelection};
 use pingora_load_balancing::{Backend, Backends, LoadBalancer};
-use sha2::{Digest, Sha256};
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
-use std::net::{Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -98,36 +97,15 @@ pub fn rank<C: Borrow<Candidate>>(
 /// The live view placement reads at selection time: server id → (tag, load).
 pub type LoadBoard = Arc<RwLock<Vec<Candidate>>>;
 
-/// Discovery of the available servers: each becomes a `Backend` whose `ext` names the server.
+/// Discovery of the available servers: each becomes a `Backend` naming the server.
 pub struct PoolDiscovery {
     board: LoadBoard,
 }
 
-/// The `ext` of our backends. A backend's address is only a unique key here: the server
-/// identity (id, URL, secret, tag) lives in the registry.
-#[derive(Debug, Clone)]
-struct ServerRef(String);
-
 #[async_trait::async_trait]
 impl ServiceDiscovery for PoolDiscovery {
     async fn discover(&self) -> pingora::Result<(BTreeSet<Backend>, HashMap<u64, bool>)> {
-        let board = self.board.read();
-        let mut set = BTreeSet::new();
-        for c in board.iter() {
-            // Placement never connects to these addresses: a digest of the server id keeps
-            // backends distinct (two servers may share a host) and stable across refreshes.
-            let digest: [u8; 32] = Sha256::digest(c.id.as_bytes()).into();
-            let mut octets = [0u8; 16];
-            octets.copy_from_slice(&digest[..16]);
-            let addr = SocketAddr::from((Ipv6Addr::from(octets), 0));
-            let mut b = Backend {
-                addr: pingora::protocols::l4::socket::SocketAddr::Inet(addr),
-                weight: 1,
-                ext: http::Extensions::new(),
-            };
-            b.ext.insert(ServerRef(c.id.clone()));
-            set.insert(b);
-        }
+        let set = self.board.read().iter().map(|c| backend(&c.id)).collect();
         Ok((set, HashMap::new()))
     }
 }
@@ -173,11 +151,7 @@ impl LeastLoaded {
         let mut live: Vec<&Candidate> = Vec::with_capacity(self.backends.len());
         let mut backs: Vec<usize> = Vec::with_capacity(self.backends.len());
         for (i, b) in self.backends.iter().enumerate() {
-            if let Some(c) = b
-                .ext
-                .get::<ServerRef>()
-                .and_then(|r| by_id.get(r.0.as_str()))
-            {
+            if let Some(c) = server_id(b).and_then(|id| by_id.get(id)) {
                 live.push(c);
                 backs.push(i);
             }
@@ -261,8 +235,8 @@ impl Placement {
         // walks the whole order in one pass.
         self.lb
             .select_with(&spec_key(spec), usize::MAX, |b, _ready| {
-                if let Some(r) = b.ext.get::<ServerRef>() {
-                    seen.borrow_mut().push(r.0.clone());
+                if let Some(id) = server_id(b) {
+                    seen.borrow_mut().push(id.to_string());
                 }
                 false
             });
