@@ -3,29 +3,12 @@
 mod common;
 use common::*;
 use scalelite::bbb::Algorithm;
-use serde_json::{json, Value};
+use serde_json::json;
 
-const NOT_FOUND: &str =
-    "We could not find a meeting with that meeting ID - perhaps the meeting is not yet running?";
 /// The fields of a server object, sorted.
 const KEYS: &str = "bbb_version id load load_multiplier online secret state tag url";
 /// A server URL nobody answers on (the poller just finds it offline).
 const DEAD_URL: &str = "http://127.0.0.1:1/bigbluebutton/api/";
-
-/// A whole response (the harness's own reader is private to it).
-async fn read(r: reqwest::Response) -> Response {
-    let (status, headers) = (r.status().as_u16(), r.headers().clone());
-    Response {
-        status,
-        headers,
-        body: r.text().await.unwrap_or_default(),
-    }
-}
-
-async fn update(gw: &Gateway, id: &str, server: Value) -> Response {
-    gw.admin_post("updateServer", json!({ "id": id, "server": server }))
-        .await
-}
 
 async fn add_dead(gw: &Gateway) -> String {
     let r = gw
@@ -39,21 +22,7 @@ async fn add_dead(gw: &Gateway) -> String {
 }
 
 async fn server_count(gw: &Gateway) -> usize {
-    let r = gw.admin_get("getServers", "").await;
-    r.json().as_array().map_or(0, Vec::len)
-}
-
-/// Assert a JSON answer: status and whole body.
-fn is(r: &Response, status: u16, body: Value) {
-    assert_eq!((r.status, r.json()), (status, body), "{}", r.body);
-}
-
-fn err(message: &str) -> Value {
-    json!({ "error": message })
-}
-
-fn ok(r: &Response) {
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+    server_count_with(gw, SECRET).await
 }
 
 /// Which of the simulators holds `meeting`.
@@ -68,7 +37,7 @@ async fn get_servers_shows_every_field() {
     // §12.2 lines 1 and 2.
     let gw = Gateway::start(&[]).await;
     let r = gw.admin_get("getServers", "").await;
-    is(&r, 404, err("No servers are configured"));
+    r.assert_error(404, "No servers are configured");
     let sims = [
         BbbSimulator::start("s1").await.unwrap(),
         BbbSimulator::start("s2").await.unwrap(),
@@ -139,15 +108,14 @@ async fn add_server() {
         let r = gw
             .admin_post("addServer", json!({ "server": server }))
             .await;
-        is(&r, 400, err("Server needs a URL and a secret"));
+        r.assert_error(400, "Server needs a URL and a secret");
     }
     assert_eq!(server_count(&gw).await, 2);
 
     // No JSON body at all: Rails' parameter-missing error, as XML.
     let r = gw.get_url(&gw.admin("addServer", "")).await;
-    r.assert_failed("unsupportedRequest", Some("This request is not supported."));
-    let url = gw.admin("addServer", "");
-    let r = read(gw.http.post(url).send().await.unwrap()).await;
+    r.assert_failed("unsupportedRequest", Some(UNSUPPORTED));
+    let r = gw.call(gw.http.post(gw.admin("addServer", ""))).await;
     r.assert_failed(
         "internalError",
         Some("param is missing or the value is empty: server"),
@@ -189,7 +157,7 @@ async fn update_server() {
         ("cordon", "cordoned"),
         ("disable", "disabled"),
     ] {
-        let r = update(&gw, &id, json!({ "state": state })).await;
+        let r = gw.update_server(&id, json!({ "state": state })).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(
             (r.json()["id"].as_str(), r.json()["state"].as_str()),
@@ -197,34 +165,36 @@ async fn update_server() {
         );
         assert_eq!(gw.server_info(&id).await["state"], shown);
     }
-    let r = update(&gw, &id, json!({ "state": "invalid_state" })).await;
-    is(&r, 400, err("Invalid state parameter: invalid_state"));
+    let r = gw
+        .update_server(&id, json!({ "state": "invalid_state" }))
+        .await;
+    r.assert_error(400, "Invalid state parameter: invalid_state");
 
-    let r = update(&gw, &id, json!({ "load_multiplier": "2.5" })).await;
+    let r = gw
+        .update_server(&id, json!({ "load_multiplier": "2.5" }))
+        .await;
     assert_eq!(
         (r.status, &r.json()["load_multiplier"]),
         (200, &json!("2.5"))
     );
-    let r = update(&gw, &id, json!({ "load_multiplier": 0 })).await;
-    is(&r, 400, err("Load-multiplier must be a non-zero number"));
+    let r = gw.update_server(&id, json!({ "load_multiplier": 0 })).await;
+    r.assert_error(400, "Load-multiplier must be a non-zero number");
     assert_eq!(gw.server_info(&id).await["load_multiplier"], "2.5");
 
-    let r = update(&gw, &id, json!({ "tag": "test-tag" })).await;
+    let r = gw.update_server(&id, json!({ "tag": "test-tag" })).await;
     assert_eq!((r.status, &r.json()["tag"]), (200, &json!("test-tag")));
     assert_eq!(gw.server_info(&id).await["tag"], "test-tag");
-    let r = update(&gw, &id, json!({ "tag": "" })).await;
+    let r = gw.update_server(&id, json!({ "tag": "" })).await;
     assert_eq!((r.status, &r.json()["tag"]), (200, &json!("")));
     assert_eq!(gw.server_info(&id).await["tag"], "");
 
-    let r = update(&gw, "nonexistent-id", json!({ "state": "enable" })).await;
-    is(&r, 404, err("Couldn't find server with id=nonexistent-id"));
+    let r = gw
+        .update_server("nonexistent-id", json!({ "state": "enable" }))
+        .await;
+    r.assert_error(404, "Couldn't find server with id=nonexistent-id");
     let url = gw.admin("updateServer", &format!("id={id}"));
-    let r = read(gw.http.post(url).send().await.unwrap()).await;
-    is(
-        &r,
-        400,
-        err("param is missing or the value is empty: server"),
-    );
+    let r = gw.call(gw.http.post(url)).await;
+    r.assert_error(400, "param is missing or the value is empty: server");
 }
 
 #[tokio::test]
@@ -233,11 +203,9 @@ async fn delete_server() {
     let sim = BbbSimulator::start("s").await.unwrap();
     let gw = Gateway::start(&[]).await;
     let id = gw.add_server(&sim).await;
-    let r = gw.get("create", "meetingID=M&moderatorPW=pw").await;
-    ok(&r);
+    gw.create_ok("meetingID=M&moderatorPW=pw").await;
     let r = gw.admin_post("deleteServer", json!({ "id": id })).await;
-    is(
-        &r,
+    r.assert_json(
         200,
         json!({ "success": format!("Server id={id} was destroyed") }),
     );
@@ -253,7 +221,7 @@ async fn delete_server() {
     let r = gw
         .admin_post("deleteServer", json!({ "id": "nonexistent-id" }))
         .await;
-    is(&r, 404, err("Couldn't find server with id=nonexistent-id"));
+    r.assert_error(404, "Couldn't find server with id=nonexistent-id");
 }
 
 #[tokio::test]
@@ -263,14 +231,11 @@ async fn panic_server_ends_every_meeting() {
     let gw = Gateway::start(&[]).await;
     let id = gw.add_server(&sim).await;
     for m in ["M1", "M2"] {
-        let r = gw
-            .get("create", &format!("meetingID={m}&moderatorPW=pw"))
-            .await;
-        ok(&r);
+        gw.create_ok(&format!("meetingID={m}&moderatorPW=pw")).await;
     }
     let r = gw.admin_post("panicServer", json!({ "id": id })).await;
     let success = json!({ "success": format!("Server id={id} has been disabled and the meetings have been destroyed") });
-    is(&r, 200, success.clone());
+    r.assert_json(200, success.clone());
     assert!(sim.meetings().is_empty(), "{:?}", sim.meetings());
     let q = sim.requests_for("end");
     let mut ends: Vec<_> = q
@@ -293,15 +258,14 @@ async fn panic_server_ends_every_meeting() {
     assert_eq!(gw.server_info(&id).await["state"], "disabled");
 
     // keep_state: the meetings go, the state stays.
-    let r = update(&gw, &id, json!({ "state": "enable" })).await;
+    let r = gw.update_server(&id, json!({ "state": "enable" })).await;
     assert_eq!(r.status, 200, "{}", r.body);
     gw.wait_server(&id, |s| s["load"].is_number()).await;
-    let r = gw.get("create", "meetingID=M3&moderatorPW=pw").await;
-    ok(&r);
+    gw.create_ok("meetingID=M3&moderatorPW=pw").await;
     let r = gw
         .admin_post("panicServer", json!({ "id": id, "keep_state": true }))
         .await;
-    is(&r, 200, success);
+    r.assert_json(200, success);
     assert!(sim.meeting("M3").is_none());
     gw.get("getMeetingInfo", "meetingID=M3")
         .await
@@ -311,7 +275,7 @@ async fn panic_server_ends_every_meeting() {
     let r = gw
         .admin_post("panicServer", json!({ "id": "nonexistent_id" }))
         .await;
-    is(&r, 404, err("Couldn't find server with id=nonexistent_id"));
+    r.assert_error(404, "Couldn't find server with id=nonexistent_id");
 }
 
 #[tokio::test]
@@ -324,26 +288,20 @@ async fn cordon_keeps_meetings_until_they_end() {
     ];
     let gw = Gateway::start(&[]).await;
     let ids = [gw.add_server(&sims[0]).await, gw.add_server(&sims[1]).await];
-    let r = gw.get("create", "meetingID=m1&moderatorPW=pw").await;
-    ok(&r);
+    gw.create_ok("meetingID=m1&moderatorPW=pw").await;
     let o = owner(&[&sims[0], &sims[1]], "m1");
     // Wait for a poll that saw m1, so no earlier poll (load 0) can disable the cordoned server.
     gw.wait_server(&ids[o], |s| s["load"].as_f64().is_some_and(|l| l >= 15.0))
         .await;
-    let r = update(&gw, &ids[o], json!({ "state": "cordon" })).await;
+    let r = gw
+        .update_server(&ids[o], json!({ "state": "cordon" }))
+        .await;
     assert_eq!(r.json()["state"], "cordoned", "{}", r.body);
 
-    let r = gw
-        .get("join", "meetingID=m1&fullName=Jane&password=pw")
-        .await;
-    assert_eq!(r.status, 302, "{}", r.body);
-    assert!(
-        r.location().starts_with(&format!("{}join?", sims[o].url())),
-        "{}",
-        r.location()
-    );
-    let r = gw.get("create", "meetingID=m2&moderatorPW=pw").await;
-    ok(&r);
+    gw.join("meetingID=m1&fullName=Jane&password=pw")
+        .await
+        .assert_redirects_to(&sims[o]);
+    gw.create_ok("meetingID=m2&moderatorPW=pw").await;
     assert!(sims[1 - o].meeting("m2").is_some() && sims[o].meeting("m2").is_none());
     assert_eq!(gw.server_info(&ids[o]).await["state"], "cordoned");
 
@@ -363,53 +321,24 @@ async fn admin_checksums_and_content_type() {
             Algorithm::Sha256
         };
         let gw = Gateway::start(&[("LOADBALANCER_SECRET", secret)]).await;
-        let url = gw.url(&signed("/scalelite/api/", "addServer", "", secret, algo));
-        let r = read(gw.http.post(url).json(&server).send().await.unwrap()).await;
+        let add = |secret: &str| gw.http.post(gw.admin_signed("addServer", "", secret, algo));
+        let r = gw.call(add(secret).json(&server)).await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.json()["url"], DEAD_URL);
         if !sha1 {
             continue;
         }
-        let wrong = signed(
-            "/scalelite/api/",
-            "addServer",
-            "",
-            "sha1-secret-incorrect",
-            algo,
-        );
-        let url = gw.url(&wrong);
-        let r = read(gw.http.post(url).json(&server).send().await.unwrap()).await;
-        r.assert_failed(
-            "checksumError",
-            Some("You did not pass the checksum security check"),
-        );
-        let url = gw.url(&signed("/scalelite/api/", "addServer", "", secret, algo));
-        let form = gw
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("url=x&secret=y");
-        let r = read(form.send().await.unwrap()).await;
-        r.assert_failed(
-            "unsupportedContentType",
-            Some("POST request Content-Type is missing or unsupported"),
-        );
+        let r = gw.call(add("sha1-secret-incorrect").json(&server)).await;
+        r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
+        let form = add(secret).header("content-type", FORM);
+        let r = gw.call(form.body("url=x&secret=y")).await;
+        r.assert_failed("unsupportedContentType", Some(CONTENT_TYPE));
         assert_eq!(server_count_with(&gw, secret).await, 1);
     }
 }
 
 /// Number of servers, asking with a non-default LOADBALANCER secret (SHA256).
 async fn server_count_with(gw: &Gateway, secret: &str) -> usize {
-    let path = signed(
-        "/scalelite/api/",
-        "getServers",
-        "",
-        secret,
-        Algorithm::Sha256,
-    );
-    gw.get_url(&gw.url(&path))
-        .await
-        .json()
-        .as_array()
-        .map_or(0, Vec::len)
+    let url = gw.admin_signed("getServers", "", secret, Algorithm::Sha256);
+    gw.get_url(&url).await.json().as_array().map_or(0, Vec::len)
 }

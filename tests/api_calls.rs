@@ -3,41 +3,13 @@
 //! calls unknown to Scalelite, and how upstream failures reach the client.
 mod common;
 use common::*;
-use scalelite::simulator::RecordedRequest;
 use serde_json::json;
 
-const NOT_FOUND: &str =
-    "We could not find a meeting with that meeting ID - perhaps the meeting is not yet running?";
 const UNREACHABLE: &str = "Unable to access meeting on server.";
-const MISSING_ID: &str = "You must specify a meeting ID for the meeting.";
-const SLIDES: &str = r#"<modules><module name="presentation"><document url="http://example.com/sample.pdf" filename="sample.pdf"/></module></modules>"#;
-
-/// The parameters a simulator received, without the checksum.
-fn sent(r: &RecordedRequest) -> Vec<(String, Option<String>)> {
-    r.params
-        .iter()
-        .filter(|(k, _)| k != "checksum")
-        .cloned()
-        .collect()
-}
-
-fn p(k: &str, v: &str) -> (String, Option<String>) {
-    (k.to_string(), Some(v.to_string()))
-}
-
-fn ok(r: &Response) {
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
-}
-
-/// A SUCCESS answer whose first `<name>` is `value`.
-fn expect(r: &Response, name: &str, value: &str) {
-    ok(r);
-    assert_eq!(r.xml(name).unwrap_or_default(), value, "{}", r.body);
-}
 
 /// The meetingIDs of a getMeetings answer, sorted (servers are asked concurrently).
 fn meeting_ids(r: &Response) -> Vec<String> {
-    ok(r);
+    r.assert_success();
     let mut ids: Vec<String> = r
         .body
         .split("<meetingID>")
@@ -49,44 +21,14 @@ fn meeting_ids(r: &Response) -> Vec<String> {
     ids
 }
 
-/// A whole response (the harness's own reader is private to it).
-async fn read(r: reqwest::Response) -> Response {
-    let (status, headers) = (r.status().as_u16(), r.headers().clone());
-    Response {
-        status,
-        headers,
-        body: r.text().await.unwrap_or_default(),
-    }
-}
-
-/// A signed POST whose parameters travel in a form body (the checksum covers the empty query).
-async fn post_form(gw: &Gateway, action: &str, form: &str) -> Response {
-    let req = gw
-        .http
-        .post(gw.api(action, ""))
-        .header("content-type", "application/x-www-form-urlencoded");
-    read(req.body(form.to_string()).send().await.expect("request")).await
-}
-
-async fn set_state(gw: &Gateway, id: &str, state: &str) {
-    let r = gw
-        .admin_post(
-            "updateServer",
-            json!({ "id": id, "server": { "state": state } }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 /// One gateway with one server holding meeting `M` (moderator password `test-password`).
 /// The server is never taken offline by failed polls, so upstream failures can be staged.
 async fn with_meeting() -> (Gateway, BbbSimulator) {
     let sim = BbbSimulator::start("sim-secret").await.unwrap();
     let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
     gw.add_server(&sim).await;
-    ok(&gw
-        .get("create", "meetingID=M&name=M&moderatorPW=test-password")
-        .await);
+    gw.create_ok("meetingID=M&name=M&moderatorPW=test-password")
+        .await;
     sim.clear_requests();
     (gw, sim)
 }
@@ -105,7 +47,7 @@ async fn get_meetings_merges_servers_and_hides_tenant_meetings() {
     s2.set_meeting_metadata("tenant-meeting", "tenant-id", "t1");
     for r in [
         gw.get("getMeetings", "").await,
-        post_form(&gw, "getMeetings", "").await,
+        gw.post_form("getMeetings", "").await,
     ] {
         assert_eq!(
             meeting_ids(&r),
@@ -139,8 +81,7 @@ async fn get_meetings_without_servers() {
     let gw = Gateway::start(&[]).await;
     let r = gw.get("getMeetings", "").await;
     assert_eq!(r.status, 200);
-    expect(&r, "messageKey", "noMeetings");
-    expect(&r, "message", "no meetings were found on this server");
+    r.assert_no_meetings();
     assert!(
         r.body.contains("<meetings/>") || r.body.contains("<meetings></meetings>"),
         "{}",
@@ -171,12 +112,12 @@ async fn get_meetings_asks_only_online_servers_that_are_not_disabled() {
         .admin_post("addServer", json!({ "server": server }))
         .await;
     let id3 = r.json()["id"].as_str().unwrap().to_string();
-    set_state(&gw, &id3, "enable").await;
+    gw.set_state(&id3, "enable").await;
     // Cordon S1 only once its meeting weighs in, or the poller would disable it at once.
     gw.wait_server(&id1, |s| s["load"].as_f64().is_some_and(|l| l > 0.0))
         .await;
-    set_state(&gw, &id1, "cordon").await;
-    set_state(&gw, &id4, "disable").await;
+    gw.set_state(&id1, "cordon").await;
+    gw.set_state(&id4, "disable").await;
     sims[2].restart().await.unwrap();
     let r = gw.get("getMeetings", "").await;
     // Not test-meeting-3 (offline server) nor test-meeting-4 (disabled server).
@@ -200,16 +141,17 @@ async fn get_meeting_info_and_is_meeting_running() {
     let (gw, sim) = with_meeting().await;
     for r in [
         gw.get("getMeetingInfo", "meetingID=M").await,
-        post_form(&gw, "getMeetingInfo", "meetingID=M").await,
+        gw.post_form("getMeetingInfo", "meetingID=M").await,
     ] {
-        expect(&r, "meetingID", "M");
-        expect(&r, "moderatorPW", "test-password");
+        r.assert_success()
+            .assert_xml("meetingID", "M")
+            .assert_xml("moderatorPW", "test-password");
     }
     for r in [
         gw.get("isMeetingRunning", "meetingID=M").await,
-        post_form(&gw, "isMeetingRunning", "meetingID=M").await,
+        gw.post_form("isMeetingRunning", "meetingID=M").await,
     ] {
-        expect(&r, "running", "true");
+        r.assert_success().assert_xml("running", "true");
     }
     // Upstream gets exactly meetingID, as a signed GET, even when the client POSTed a form.
     for action in ["getMeetingInfo", "isMeetingRunning"] {
@@ -217,7 +159,7 @@ async fn get_meeting_info_and_is_meeting_running() {
         assert_eq!(reqs.len(), 2, "{reqs:?}");
         for q in reqs {
             assert!(q.checksum_ok && q.method == "GET", "{q:?}");
-            assert_eq!(sent(&q), vec![p("meetingID", "M")]);
+            assert_eq!(params(&q), vec![kv("meetingID", "M")]);
         }
     }
     for action in ["getMeetingInfo", "isMeetingRunning"] {
@@ -230,7 +172,7 @@ async fn get_meeting_info_and_is_meeting_running() {
         .assert_failed("notFound", Some(NOT_FOUND));
     sim.clear_requests();
     let r = gw.get("isMeetingRunning", "meetingID=test").await;
-    expect(&r, "running", "false");
+    r.assert_success().assert_xml("running", "false");
     assert!(
         sim.requests_for("isMeetingRunning").is_empty(),
         "an unknown meeting needs no upstream call"
@@ -262,11 +204,10 @@ async fn upstream_hang_gives_internal_error_and_a_timed_out_end_keeps_the_meetin
         "the end call was attempted"
     );
     sim.set_mode(Mode::Normal);
-    expect(
-        &gw.get("getMeetingInfo", "meetingID=M").await,
-        "meetingID",
-        "M",
-    );
+    gw.get("getMeetingInfo", "meetingID=M")
+        .await
+        .assert_success()
+        .assert_xml("meetingID", "M");
     assert!(sim.meeting("M").is_some());
 }
 
@@ -290,13 +231,13 @@ async fn end_a_meeting() {
     );
 
     let r = gw.get("end", "meetingID=M&password=test-password").await;
-    expect(&r, "messageKey", "sentEndMeetingRequest");
+    r.assert_success().assert_key("sentEndMeetingRequest");
     let reqs = sim.requests_for("end");
     assert_eq!(reqs.len(), 1);
     assert!(reqs[0].checksum_ok);
     assert_eq!(
-        sent(&reqs[0]),
-        vec![p("meetingID", "M"), p("password", "test-password")]
+        params(&reqs[0]),
+        vec![kv("meetingID", "M"), kv("password", "test-password")]
     );
     assert!(sim.meeting("M").is_none());
     gw.get("getMeetingInfo", "meetingID=M")
@@ -304,11 +245,11 @@ async fn end_a_meeting() {
         .assert_failed("notFound", Some(NOT_FOUND));
 
     // POST form (line 66).
-    ok(&gw
-        .get("create", "meetingID=M2&moderatorPW=test-password")
-        .await);
-    let r = post_form(&gw, "end", "meetingID=M2&password=test-password").await;
-    expect(&r, "messageKey", "sentEndMeetingRequest");
+    gw.create_ok("meetingID=M2&moderatorPW=test-password").await;
+    let r = gw
+        .post_form("end", "meetingID=M2&password=test-password")
+        .await;
+    r.assert_success().assert_key("sentEndMeetingRequest");
     assert!(sim.meeting("M2").is_none());
     gw.get("getMeetingInfo", "meetingID=M2")
         .await
@@ -325,35 +266,27 @@ async fn end_with_a_wrong_password_passes_bbbs_error_and_keeps_the_meeting() {
         Some("You must supply the moderator password for this call."),
     );
     assert!(sim.meeting("M").is_some());
-    expect(
-        &gw.get("getMeetingInfo", "meetingID=M").await,
-        "meetingID",
-        "M",
-    );
+    gw.get("getMeetingInfo", "meetingID=M")
+        .await
+        .assert_success()
+        .assert_xml("meetingID", "M");
 }
 
 #[tokio::test]
 async fn insert_document_streams_the_slides_to_the_owner() {
     // §12.1 lines 87, 88 and 89.
     let (gw, sim) = with_meeting().await;
-    let post = |query: &str, body: &str| {
-        let req = gw
-            .http
-            .post(gw.api("insertDocument", query))
-            .header("content-type", "text/xml");
-        let body = body.to_string();
-        async move { read(req.body(body).send().await.expect("request")).await }
-    };
-    post("", "")
+    gw.post_xml("insertDocument", "", "")
         .await
         .assert_failed("missingParamMeetingID", Some(MISSING_ID));
-    post("meetingID=test-meeting-1", "")
+    gw.post_xml("insertDocument", "meetingID=test-meeting-1", "")
         .await
         .assert_failed("notFound", Some(NOT_FOUND));
     assert!(sim.requests_for("insertDocument").is_empty());
 
-    let r = post("meetingID=M&extra=dropped", SLIDES).await;
-    ok(&r);
+    gw.post_xml("insertDocument", "meetingID=M&extra=dropped", SLIDES)
+        .await
+        .assert_success();
     let reqs = sim.requests_for("insertDocument");
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     let q = &reqs[0];
@@ -366,7 +299,7 @@ async fn insert_document_streams_the_slides_to_the_owner() {
         Some("application/xml")
     );
     assert_eq!(q.body, SLIDES.as_bytes());
-    assert_eq!(sent(q), vec![p("meetingID", "M")]);
+    assert_eq!(params(q), vec![kv("meetingID", "M")]);
 }
 
 #[tokio::test]
@@ -374,22 +307,22 @@ async fn calls_unknown_to_scalelite() {
     // A BBB 3.x call with a meetingID goes to the owner, re-signed; without one it is refused.
     let (gw, sim) = with_meeting().await;
     let r = gw.get("sendChatMessage", "meetingID=M&message=hi").await;
-    expect(&r, "action", "sendChatMessage");
+    r.assert_success().assert_xml("action", "sendChatMessage");
     let reqs = sim.requests_for("sendChatMessage");
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert!(reqs[0].checksum_ok, "{:?}", reqs[0]);
     assert_eq!(
-        sent(&reqs[0]),
-        vec![p("meetingID", "M"), p("message", "hi")]
+        params(&reqs[0]),
+        vec![kv("meetingID", "M"), kv("message", "hi")]
     );
 
     sim.clear_requests();
     gw.get("sendChatMessage", "message=hi")
         .await
-        .assert_failed("unsupportedRequest", Some("This request is not supported."));
+        .assert_failed("unsupportedRequest", Some(UNSUPPORTED));
     gw.get("fooBar", "")
         .await
-        .assert_failed("unsupportedRequest", Some("This request is not supported."));
+        .assert_failed("unsupportedRequest", Some(UNSUPPORTED));
     assert!(
         sim.requests_for("sendChatMessage").is_empty() && sim.requests_for("fooBar").is_empty()
     );
@@ -416,9 +349,8 @@ async fn upstream_errors_reach_the_client_as_bbb_envelopes() {
         r.assert_failed("internalError", Some("Response did not include returncode"));
     }
     sim.set_mode(Mode::Normal);
-    expect(
-        &gw.get("getMeetingInfo", "meetingID=M").await,
-        "meetingID",
-        "M",
-    );
+    gw.get("getMeetingInfo", "meetingID=M")
+        .await
+        .assert_success()
+        .assert_xml("meetingID", "M");
 }

@@ -6,12 +6,6 @@ use common::*;
 use scalelite::bbb::Algorithm;
 use serde_json::{json, Value};
 
-const API: &str = "/bigbluebutton/api/";
-const ADMIN: &str = "/scalelite/api/";
-const CHECKSUM_ERROR: &str = "You did not pass the checksum security check";
-const UNSUPPORTED: &str = "This request is not supported.";
-const CONTENT_TYPE: &str = "POST request Content-Type is missing or unsupported";
-const FORM: &str = "application/x-www-form-urlencoded";
 const ALL: [Algorithm; 4] = [
     Algorithm::Sha1,
     Algorithm::Sha256,
@@ -33,31 +27,6 @@ fn checksum_of(raw_query: &str) -> String {
         .to_string()
 }
 
-/// Send `method` to `url` with an optional content type and a body.
-async fn send(gw: &Gateway, method: &str, url: &str, ctype: Option<&str>, body: &str) -> Response {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = gw.http.request(method, url).body(body.to_string());
-    if let Some(t) = ctype {
-        req = req.header("content-type", t);
-    }
-    let r = req.send().await.expect("request");
-    let (status, headers) = (r.status().as_u16(), r.headers().clone());
-    Response {
-        status,
-        headers,
-        body: r.text().await.unwrap_or_default(),
-    }
-}
-
-/// A BBB API URL on `gw` signed with any secret and algorithm.
-fn signed_url(gw: &Gateway, action: &str, q: &str, secret: &str, algo: Algorithm) -> String {
-    gw.url(&signed(API, action, q, secret, algo))
-}
-
-async fn sim() -> BbbSimulator {
-    BbbSimulator::start("sim-secret").await.expect("simulator")
-}
-
 /// §12.1 90, 91, 110, 111 and §2.1: any of the four algorithms (SHA384 too, unlike Scalelite:
 /// quirk Q2 is fixed), in lower-case hex, over the exact query, with a configured secret.
 #[tokio::test]
@@ -66,7 +35,7 @@ async fn incoming_checksums_are_checked() {
     let q = "meetingID=m%201&fullName=a+b";
     for algo in ALL {
         let r = gw
-            .get_url(&signed_url(&gw, "isMeetingRunning", q, SECRET, algo))
+            .get_url(&gw.api_signed("isMeetingRunning", q, SECRET, algo))
             .await;
         assert_eq!(r.returncode(), "SUCCESS", "{algo:?}: {}", r.body);
         assert_eq!(r.xml("running").as_deref(), Some("false"));
@@ -78,7 +47,7 @@ async fn incoming_checksums_are_checked() {
     };
     let refused = [
         upper,
-        signed_url(&gw, "isMeetingRunning", q, "wrong", Algorithm::Sha256),
+        gw.api_signed("isMeetingRunning", q, "wrong", Algorithm::Sha256),
         good.replace("m%201", "m%202"), // another query
         good.replace("isMeetingRunning", "getMeetingInfo"), // another action
         gw.url(&format!("{API}isMeetingRunning?{q}")), // no checksum
@@ -103,36 +72,21 @@ async fn incoming_checksums_are_checked() {
 /// secret from LOADBALANCER_SECRETS works like LOADBALANCER_SECRET.
 #[tokio::test]
 async fn form_body_checksums_and_additional_secrets() {
-    let s = sim().await;
+    let s = sim("sim-secret").await;
     let gw = Gateway::start(&[("LOADBALANCER_SECRETS", "test-2:test-3")]).await;
     gw.add_server(&s).await;
     for m in ["SHA1_meeting", "SHA256_meeting"] {
-        assert_eq!(
-            gw.get("create", &format!("meetingID={m}"))
-                .await
-                .returncode(),
-            "SUCCESS"
-        );
+        gw.create_ok(&format!("meetingID={m}")).await;
     }
     let url = gw.url(&format!("{API}getMeetingInfo"));
     let sha1 = digest(Algorithm::Sha1, &["getMeetingInfo", "test-2"]);
     let body = format!("meetingID=SHA1_meeting&checksum={sha1}");
-    let r = send(&gw, "POST", &url, Some(FORM), &body).await;
-    assert_eq!(
-        r.xml("meetingID").as_deref(),
-        Some("SHA1_meeting"),
-        "{}",
-        r.body
-    );
+    let r = gw.send("POST", &url, Some(FORM), &body).await;
+    r.assert_xml("meetingID", "SHA1_meeting");
     let sha256 = digest(Algorithm::Sha256, &["getMeetingInfo", SECRET]);
     let body = format!("meetingID=SHA256_meeting&checksum={sha256}");
-    let r = send(&gw, "POST", &url, Some(FORM), &body).await;
-    assert_eq!(
-        r.xml("meetingID").as_deref(),
-        Some("SHA256_meeting"),
-        "{}",
-        r.body
-    );
+    let r = gw.send("POST", &url, Some(FORM), &body).await;
+    r.assert_xml("meetingID", "SHA256_meeting");
 
     // The body is never part of the hashed string.
     let over_body = digest(
@@ -140,33 +94,16 @@ async fn form_body_checksums_and_additional_secrets() {
         &["getMeetingInfo", "meetingID=SHA1_meeting", SECRET],
     );
     let body = format!("meetingID=SHA1_meeting&checksum={over_body}");
-    let r = send(&gw, "POST", &url, Some(FORM), &body).await;
+    let r = gw.send("POST", &url, Some(FORM), &body).await;
     r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
 
     let q = "meetingID=SHA1_meeting";
     let r = gw
-        .get_url(&signed_url(
-            &gw,
-            "getMeetingInfo",
-            q,
-            "test-3",
-            Algorithm::Sha512,
-        ))
+        .get_url(&gw.api_signed("getMeetingInfo", q, "test-3", Algorithm::Sha512))
         .await;
-    assert_eq!(
-        r.xml("meetingID").as_deref(),
-        Some("SHA1_meeting"),
-        "{}",
-        r.body
-    );
+    r.assert_xml("meetingID", "SHA1_meeting");
     let r = gw
-        .get_url(&signed_url(
-            &gw,
-            "getMeetingInfo",
-            q,
-            "test-4",
-            Algorithm::Sha1,
-        ))
+        .get_url(&gw.api_signed("getMeetingInfo", q, "test-4", Algorithm::Sha1))
         .await;
     r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
 }
@@ -174,20 +111,17 @@ async fn form_body_checksums_and_additional_secrets() {
 /// §2.1 step 4, §2.4: only the listed algorithms are accepted; the strongest signs upstream.
 #[tokio::test]
 async fn sha256_only_policy() {
-    let s = sim().await;
+    let s = sim("sim-secret").await;
     let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA256")]).await;
     gw.add_server(&s).await;
     for algo in [Algorithm::Sha1, Algorithm::Sha384, Algorithm::Sha512] {
-        let url = signed_url(&gw, "create", "meetingID=m1", SECRET, algo);
+        let url = gw.api_signed("create", "meetingID=m1", SECRET, algo);
         gw.get_url(&url)
             .await
             .assert_failed("checksumError", Some(CHECKSUM_ERROR));
     }
     assert!(s.requests_for("create").is_empty());
-    assert_eq!(
-        gw.get("create", "meetingID=m1").await.returncode(),
-        "SUCCESS"
-    );
+    gw.create_ok("meetingID=m1").await;
     let sent = s.requests_for("create");
     assert_eq!(sent.len(), 1);
     assert!(sent[0].checksum_ok, "{:?}", sent[0]);
@@ -204,25 +138,18 @@ async fn admin(
     algo: Algorithm,
     body: Option<Value>,
 ) -> Value {
-    let url = gw.url(&signed(ADMIN, action, query, SECRET, algo));
+    let url = gw.admin_signed(action, query, SECRET, algo);
     let req = match body {
         Some(b) => gw.http.post(url).json(&b),
         None => gw.http.get(url),
     };
-    let text = req
-        .send()
-        .await
-        .expect("admin")
-        .text()
-        .await
-        .unwrap_or_default();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    gw.call(req).await.json()
 }
 
 /// `SHA1:SHA512`: SHA1 and SHA512 in, SHA512 out (create, poll, join redirect).
 #[tokio::test]
 async fn sha1_sha512_policy_signs_upstream_with_sha512() {
-    let s = sim().await;
+    let s = sim("sim-secret").await;
     let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512")]).await;
     // The admin API follows the same policy: the harness's SHA256 signature is refused.
     gw.admin_get("getServers", "")
@@ -240,11 +167,11 @@ async fn sha1_sha512_policy_signs_upstream_with_sha512() {
     })
     .await;
 
-    let url = signed_url(&gw, "create", "meetingID=m1", SECRET, Algorithm::Sha256);
+    let url = gw.api_signed("create", "meetingID=m1", SECRET, Algorithm::Sha256);
     gw.get_url(&url)
         .await
         .assert_failed("checksumError", Some(CHECKSUM_ERROR));
-    let url = signed_url(&gw, "create", "meetingID=m1", SECRET, Algorithm::Sha1);
+    let url = gw.api_signed("create", "meetingID=m1", SECRET, Algorithm::Sha1);
     assert_eq!(gw.get_url(&url).await.returncode(), "SUCCESS");
     let sent = s.requests_for("create");
     assert_eq!(sent.len(), 1);
@@ -256,7 +183,7 @@ async fn sha1_sha512_policy_signs_upstream_with_sha512() {
 
     let q = "meetingID=m1&fullName=x";
     let r = gw
-        .get_url(&signed_url(&gw, "join", q, SECRET, Algorithm::Sha512))
+        .get_url(&gw.api_signed("join", q, SECRET, Algorithm::Sha512))
         .await;
     let expected = digest(Algorithm::Sha512, &["join", q, &s.secret()]);
     assert_eq!(
@@ -273,7 +200,7 @@ async fn index_needs_no_checksum() {
         ("GET", "/bigbluebutton/api"),
         ("POST", "/bigbluebutton/api/"),
     ] {
-        let r = send(&gw, method, &gw.url(path), None, "").await;
+        let r = gw.send(method, &gw.url(path), None, "").await;
         assert_eq!(
             (r.status, r.returncode()),
             (200, "SUCCESS".to_string()),
@@ -299,7 +226,7 @@ async fn unknown_paths_and_methods_are_unsupported() {
         ("GET", gw.api("insertDocument", "meetingID=m1")),
         (
             "GET",
-            signed_url(&gw, "getMeetings.xml", "", SECRET, Algorithm::Sha256),
+            gw.api_signed("getMeetings.xml", "", SECRET, Algorithm::Sha256),
         ),
         ("PUT", gw.api("create", "meetingID=m1")),
         ("DELETE", gw.api("getMeetings", "")),
@@ -307,7 +234,7 @@ async fn unknown_paths_and_methods_are_unsupported() {
         ("GET", gw.url("/nothing/here")),
     ];
     for (method, url) in calls {
-        let r = send(&gw, method, &url, None, "").await;
+        let r = gw.send(method, &url, None, "").await;
         assert_eq!(
             r.headers["content-type"], "application/xml; charset=utf-8",
             "{method} {url}"
@@ -333,57 +260,40 @@ async fn post_content_types() {
         (&insert, Some("text/plain"), "<modules/>"),
     ];
     for (url, ctype, body) in refused {
-        let r = send(&gw, "POST", url, ctype, body).await;
+        let r = gw.send("POST", url, ctype, body).await;
         r.assert_failed("unsupportedContentType", Some(CONTENT_TYPE));
     }
+    // An empty body needs no content type; multipart and XML with a charset are accepted too.
     let accepted = [
-        (&info, None),
-        (&info, Some("application/json")),
-        (&insert, Some(FORM)),
-        (&insert, None),
+        (&info, None, ""),
+        (&info, Some("application/json"), ""),
+        (&insert, Some(FORM), ""),
+        (&insert, None, ""),
+        (&info, Some("multipart/form-data; boundary=x"), "--x--\r\n"),
+        (
+            &insert,
+            Some("application/xml; charset=utf-8"),
+            "<modules/>",
+        ),
     ];
-    for (url, ctype) in accepted {
-        send(&gw, "POST", url, ctype, "")
-            .await
-            .assert_failed("notFound", None);
+    for (url, ctype, body) in accepted {
+        let r = gw.send("POST", url, ctype, body).await;
+        r.assert_failed("notFound", None);
     }
-    let r = send(
-        &gw,
-        "POST",
-        &info,
-        Some("multipart/form-data; boundary=x"),
-        "--x--\r\n",
-    )
-    .await;
-    r.assert_failed("notFound", None);
-    let r = send(
-        &gw,
-        "POST",
-        &insert,
-        Some("application/xml; charset=utf-8"),
-        "<modules/>",
-    )
-    .await;
-    r.assert_failed("notFound", None);
 }
 
 /// §12.1 9, 11: GET_MEETINGS_API_DISABLED answers "no meetings" without looking at the checksum.
 #[tokio::test]
 async fn get_meetings_can_be_disabled() {
-    let s = sim().await;
+    let s = sim("sim-secret").await;
     s.add_meeting("running", 3, 1);
     let gw = Gateway::start(&[("GET_MEETINGS_API_DISABLED", "TRUE")]).await;
     gw.add_server(&s).await;
     let unsigned = gw.url(&format!("{API}getMeetings"));
-    let wrong = signed_url(&gw, "getMeetings", "", "wrong-secret", Algorithm::Sha256);
+    let wrong = gw.api_signed("getMeetings", "", "wrong-secret", Algorithm::Sha256);
     for (method, url) in [("GET", &unsigned), ("POST", &unsigned), ("GET", &wrong)] {
-        let r = send(&gw, method, url, None, "").await;
-        assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
-        assert_eq!(r.xml("messageKey").as_deref(), Some("noMeetings"));
-        assert_eq!(
-            r.xml("message").as_deref(),
-            Some("no meetings were found on this server")
-        );
+        let r = gw.send(method, url, None, "").await;
+        r.assert_no_meetings();
         assert!(
             r.body.contains("<meetings/>") && !r.body.contains("running"),
             "{}",

@@ -7,32 +7,8 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn join_query(id: &str) -> String {
-    format!("meetingID={id}&fullName=Jane&role=MODERATOR")
-}
-
-async fn create(gw: &Gateway, query: &str) {
-    let r = gw.get("create", query).await;
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
-}
-
-/// Assert that a join redirects to `sim`.
-async fn joins_on(gw: &Gateway, meeting: &str, sim: &BbbSimulator) {
-    let r = gw.get("join", &join_query(meeting)).await;
-    assert_eq!(r.status, 302, "{}", r.body);
-    assert!(
-        r.location().starts_with(&format!("{}join?", sim.url())),
-        "{}",
-        r.location()
-    );
-}
-
 async fn join_not_found(gw: &Gateway, meeting: &str) -> bool {
-    gw.get("join", &join_query(meeting))
-        .await
-        .xml("messageKey")
-        .as_deref()
-        == Some("notFound")
+    gw.join(&join_query(meeting)).await.has_key("notFound")
 }
 
 async fn wait_load(gw: &Gateway, id: &str, load: f64) {
@@ -66,7 +42,7 @@ async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
     .await;
     let id_a = gw.add_server(&a).await;
     let id_b = gw.add_server(&b).await;
-    create(&gw, "meetingID=m1&name=M1").await;
+    gw.create_ok("meetingID=m1&name=M1").await;
     let (dead, dead_id, alive, alive_id) = if a.meeting("m1").is_some() {
         (a, id_a, b, id_b)
     } else {
@@ -81,7 +57,7 @@ async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
     gw.get("getMeetingInfo", "meetingID=m1")
         .await
         .assert_failed("notFound", None);
-    create(&gw, "meetingID=m2&name=M2").await;
+    gw.create_ok("meetingID=m2&name=M2").await;
     assert!(
         alive.meeting("m2").is_some(),
         "a new meeting went to the offline server"
@@ -103,12 +79,12 @@ async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
         polls >= 3,
         "online again after {polls} successful polls; SERVER_HEALTHY_THRESHOLD is 3"
     );
-    create(&gw, "meetingID=m3&name=M3").await;
+    gw.create_ok("meetingID=m3&name=M3").await;
     assert!(
         dead.meeting("m3").is_some(),
         "the least loaded server is the one that came back"
     );
-    joins_on(&gw, "m3", &dead).await;
+    gw.assert_joins_on("m3", &dead).await;
 }
 
 // §5.5 step 6: "any exception incl. BBB FAILED, timeout, parse error" is a failed poll.
@@ -121,8 +97,10 @@ async fn failed_or_garbage_answers_count_as_failed_polls() {
     let id_f = gw.add_server_with(&fail, json!({ "tag": "f" })).await;
     let id_g = gw.add_server_with(&garbage, json!({ "tag": "g" })).await;
     let id_ok = gw.add_server(&ok).await;
-    create(&gw, "meetingID=on-f&name=F&meta_server-tag=f!").await;
-    create(&gw, "meetingID=on-g&name=G&meta_server-tag=g!").await;
+    gw.create_ok("meetingID=on-f&name=F&meta_server-tag=f!")
+        .await;
+    gw.create_ok("meetingID=on-g&name=G&meta_server-tag=g!")
+        .await;
     assert!(fail.meeting("on-f").is_some() && garbage.meeting("on-g").is_some());
 
     fail.clear_requests();
@@ -205,9 +183,9 @@ async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted() {
     let gw = Gateway::start(&[]).await;
     gw.add_server(&a).await;
     gw.add_server(&b).await;
-    create(&gw, "meetingID=m1&name=M1").await;
+    gw.create_ok("meetingID=m1&name=M1").await;
     let host = if a.meeting("m1").is_some() { &a } else { &b };
-    joins_on(&gw, "m1", host).await;
+    gw.assert_joins_on("m1", host).await;
 
     host.clear_requests();
     host.end_meeting("m1");
@@ -223,13 +201,13 @@ async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted() {
 
     b.add_meeting("rogue", 3, 1);
     eventually("rogue adopted", || async {
-        gw.get("join", &join_query("rogue")).await.status == 302
+        gw.join(&join_query("rogue")).await.status == 302
     })
     .await;
-    joins_on(&gw, "rogue", &b).await;
+    gw.assert_joins_on("rogue", &b).await;
     // The adopted meeting keeps the voice bridge it runs with on BBB.
     let bridge = b.meeting("rogue").unwrap().voice_bridge;
-    create(&gw, "meetingID=rogue&name=Rogue").await;
+    gw.create_ok("meetingID=rogue&name=Rogue").await;
     let sent = b.requests_for("create");
     assert_eq!(
         sent.last().and_then(|r| r.param("voiceBridge")),
@@ -260,7 +238,7 @@ async fn creates_follow_the_live_loads() {
         } else {
             1
         };
-        create(&gw, &format!("meetingID=m{i}&name=M")).await;
+        gw.create_ok(&format!("meetingID=m{i}&name=M")).await;
         assert!(
             model[pick].3.meeting(&format!("m{i}")).is_some(),
             "m{i} not on the least loaded server"
@@ -297,7 +275,7 @@ async fn a_create_on_a_hanging_server_falls_over_to_the_next() {
 
     hung.clear_requests();
     hung.set_mode(Mode::Hang);
-    create(&gw, "meetingID=m&name=M").await;
+    gw.create_ok("meetingID=m&name=M").await;
     assert!(
         hung.requests_for("create")
             .iter()
@@ -305,7 +283,7 @@ async fn a_create_on_a_hanging_server_falls_over_to_the_next() {
         "the least loaded server was not tried first"
     );
     assert!(busy.meeting("m").is_some());
-    joins_on(&gw, "m", &busy).await;
+    gw.assert_joins_on("m", &busy).await;
     let info = gw.server_info(&id_hung).await;
     assert_eq!(
         info["load"].as_f64(),

@@ -7,25 +7,6 @@ use common::*;
 use serde_json::json;
 use std::process::{Command, Output};
 
-fn join_query(id: &str) -> String {
-    format!("meetingID={id}&fullName=Jane&role=MODERATOR")
-}
-
-async fn create(gw: &Gateway, query: &str) {
-    let r = gw.get("create", query).await;
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
-}
-
-async fn joins_on(gw: &Gateway, meeting: &str, sim: &BbbSimulator) {
-    let r = gw.get("join", &join_query(meeting)).await;
-    assert_eq!(r.status, 302, "{}", r.body);
-    assert!(
-        r.location().starts_with(&format!("{}join?", sim.url())),
-        "{}",
-        r.location()
-    );
-}
-
 /// The voiceBridge of the last create the simulator received for `meeting`.
 fn bridge_sent(sim: &BbbSimulator, meeting: &str) -> Option<String> {
     sim.requests_for("create")
@@ -67,37 +48,29 @@ async fn servers_and_meetings_survive_a_restart() {
     let r = gw.admin_post("deleteServer", json!({ "id": id_c })).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
-    create(&gw, "meetingID=m1&name=M1&voiceBridge=71234").await;
-    create(&gw, "meetingID=m2&name=M2&meta_server-tag=blue").await;
-    create(&gw, "meetingID=m3&name=M3").await;
+    gw.create_ok("meetingID=m1&name=M1&voiceBridge=71234").await;
+    gw.create_ok("meetingID=m2&name=M2&meta_server-tag=blue")
+        .await;
+    gw.create_ok("meetingID=m3&name=M3").await;
     assert!(a.meeting("m1").is_some() && b.meeting("m2").is_some() && a.meeting("m3").is_some());
     assert_eq!(bridge_sent(&a, "m1").as_deref(), Some("71234"));
-    let r = gw.get("end", "meetingID=m3").await;
-    assert_eq!(
-        r.xml("messageKey").as_deref(),
-        Some("sentEndMeetingRequest"),
-        "{}",
-        r.body
-    );
+    gw.get("end", "meetingID=m3")
+        .await
+        .assert_key("sentEndMeetingRequest");
     // m2 keeps b loaded (a young meeting weighs 15), so the cordon is not turned into disabled.
-    let r = gw
-        .admin_post(
-            "updateServer",
-            json!({ "id": id_b, "server": { "state": "cordon" } }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    gw.set_state(&id_b, "cordon").await;
     let before = gw.admin_get("getServers", "").await.json();
 
     gw.restart().await;
 
-    gw.get("join", &join_query("m3"))
+    gw.join(&join_query("m3"))
         .await
         .assert_failed("notFound", None);
-    joins_on(&gw, "m1", &a).await;
-    joins_on(&gw, "m2", &b).await; // a cordoned server still takes joins
-    let r = gw.get("getMeetingInfo", "meetingID=m1").await;
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+    gw.assert_joins_on("m1", &a).await;
+    gw.assert_joins_on("m2", &b).await; // a cordoned server still takes joins
+    gw.get("getMeetingInfo", "meetingID=m1")
+        .await
+        .assert_success();
 
     let after = gw.admin_get("getServers", "").await.json();
     let list = |v: &serde_json::Value| {
@@ -137,10 +110,10 @@ async fn servers_and_meetings_survive_a_restart() {
     );
 
     // Re-creating m1 keeps its stored voice bridge; a lost record would take the client's new one.
-    create(&gw, "meetingID=m1&name=M1&voiceBridge=79999").await;
+    gw.create_ok("meetingID=m1&name=M1&voiceBridge=79999").await;
     assert_eq!(bridge_sent(&a, "m1").as_deref(), Some("71234"));
     // New meetings still go to the enabled server.
-    create(&gw, "meetingID=m4&name=M4").await;
+    gw.create_ok("meetingID=m4&name=M4").await;
     assert!(a.meeting("m4").is_some());
 }
 
@@ -183,20 +156,14 @@ async fn servers_declared_in_the_config_file_are_seeded_and_used() {
             1.0
         ])
     );
-    create(&gw, "meetingID=m1&name=M1").await;
+    gw.create_ok("meetingID=m1&name=M1").await;
     assert!(a.meeting("m1").is_some());
     gw.get("create", "meetingID=m2&name=M2&meta_server-tag=green!")
         .await
         .assert_failed("serverTagUnavailable", None);
 
     // Seeding a server that exists keeps the operator's state: a disabled one stays disabled.
-    let r = gw
-        .admin_post(
-            "updateServer",
-            json!({ "id": "yaml-a", "server": { "state": "disable" } }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    gw.set_state("yaml-a", "disable").await;
     gw.restart().await;
     assert_eq!(gw.server_info("yaml-a").await["state"], "disabled");
 }

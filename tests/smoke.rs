@@ -1,3 +1,4 @@
+//! Smoke test: one meeting created, joined, looked up and ended through the real binary.
 mod common;
 use common::*;
 
@@ -6,30 +7,18 @@ async fn create_join_end_through_the_real_binary() {
     let sim = BbbSimulator::start("sim-secret").await.unwrap();
     let gw = Gateway::start(&[]).await;
     let id = gw.add_server(&sim).await;
-    let r = gw.get("create", "meetingID=m1&name=Test").await;
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
+    gw.create_ok("meetingID=m1&name=Test").await;
     assert!(sim.meeting("m1").is_some());
-    let r = gw
-        .get("join", "meetingID=m1&fullName=Jane&role=MODERATOR")
-        .await;
-    assert_eq!(r.status, 302, "{}", r.body);
-    assert!(
-        r.location().starts_with(&format!("{}join?", sim.url())),
-        "{}",
-        r.location()
-    );
-    let r = gw.get("getMeetingInfo", "meetingID=m1").await;
-    assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
-    assert_eq!(r.xml("meetingID").as_deref(), Some("m1"));
+    gw.assert_joins_on("m1", &sim).await;
+    gw.get("getMeetingInfo", "meetingID=m1")
+        .await
+        .assert_success()
+        .assert_xml("meetingID", "m1");
     let info = gw.server_info(&id).await;
     assert!(info["load"].as_f64().unwrap() >= 2.0, "{info}");
-    let r = gw.get("end", "meetingID=m1").await;
-    assert_eq!(
-        r.xml("messageKey").as_deref(),
-        Some("sentEndMeetingRequest"),
-        "{}",
-        r.body
-    );
+    gw.get("end", "meetingID=m1")
+        .await
+        .assert_key("sentEndMeetingRequest");
     assert!(sim.meeting("m1").is_none());
     gw.get("getMeetingInfo", "meetingID=m1")
         .await

@@ -1,15 +1,30 @@
 //! Test harness: the real `scalelite` binary on an ephemeral port, configured only through
-//! Scalelite's environment variables, with simulated BBB servers behind it.
+//! Scalelite's environment variables, with simulated BBB servers behind it. This file starts the
+//! process and sends requests; `response.rs` reads and checks the answers, `bbb.rs` holds the
+//! create/join shortcuts and what the simulators received, `pool.rs` a pool with frozen loads.
 #![allow(dead_code, unused_imports)]
 
+mod bbb;
+mod pool;
+mod response;
+
+pub use bbb::*;
+pub use pool::*;
+pub use response::*;
 use scalelite::bbb::Algorithm;
 pub use scalelite::simulator::{BbbSimulator, Mode};
+use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const SECRET: &str = "f830c18ee29c8531e0115c3da85db89b";
+/// Where the BBB API and the admin API live.
+pub const API: &str = "/bigbluebutton/api/";
+pub const ADMIN_API: &str = "/scalelite/api/";
+/// The content type of a form body.
+pub const FORM: &str = "application/x-www-form-urlencoded";
 
 /// A running `scalelite serve` process; killed when dropped.
 pub struct Gateway {
@@ -119,105 +134,112 @@ impl Gateway {
 
     /// A signed BBB API URL (SHA256, the load balancer's secret).
     pub fn api(&self, action: &str, query: &str) -> String {
-        self.url(&signed(
-            "/bigbluebutton/api/",
-            action,
-            query,
-            SECRET,
-            Algorithm::Sha256,
-        ))
+        self.api_signed(action, query, SECRET, Algorithm::Sha256)
     }
 
-    pub async fn get(&self, action: &str, query: &str) -> Response {
-        Response::from(
-            self.http
-                .get(self.api(action, query))
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
-    }
-
-    pub async fn get_url(&self, url: &str) -> Response {
-        Response::from(self.http.get(url).send().await.expect("request")).await
+    /// A BBB API URL signed with any secret and algorithm.
+    pub fn api_signed(&self, action: &str, query: &str, secret: &str, algo: Algorithm) -> String {
+        self.url(&signed(API, action, query, secret, algo))
     }
 
     /// A signed admin API URL.
     pub fn admin(&self, action: &str, query: &str) -> String {
-        self.url(&signed(
-            "/scalelite/api/",
-            action,
-            query,
-            SECRET,
-            Algorithm::Sha256,
-        ))
+        self.admin_signed(action, query, SECRET, Algorithm::Sha256)
+    }
+
+    /// An admin API URL signed with any secret and algorithm.
+    pub fn admin_signed(&self, action: &str, query: &str, secret: &str, algo: Algorithm) -> String {
+        self.url(&signed(ADMIN_API, action, query, secret, algo))
+    }
+
+    /// Send a request and read the whole answer.
+    pub async fn call(&self, request: reqwest::RequestBuilder) -> Response {
+        Response::from(request.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, action: &str, query: &str) -> Response {
+        self.get_url(&self.api(action, query)).await
+    }
+
+    pub async fn get_url(&self, url: &str) -> Response {
+        self.call(self.http.get(url)).await
+    }
+
+    /// Send `method` to `url` with an optional content type and a body.
+    pub async fn send(&self, method: &str, url: &str, ctype: Option<&str>, body: &str) -> Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, url).body(body.to_string());
+        if let Some(t) = ctype {
+            req = req.header("content-type", t);
+        }
+        self.call(req).await
+    }
+
+    /// A signed POST whose parameters travel in a form body (the checksum covers the empty query).
+    pub async fn post_form(&self, action: &str, form: &str) -> Response {
+        self.send("POST", &self.api(action, ""), Some(FORM), form)
+            .await
+    }
+
+    /// A signed POST of an XML body (pre-uploaded slides) with the parameters in the query.
+    pub async fn post_xml(&self, action: &str, query: &str, xml: &str) -> Response {
+        self.send("POST", &self.api(action, query), Some("text/xml"), xml)
+            .await
     }
 
     pub async fn admin_get(&self, action: &str, query: &str) -> Response {
-        Response::from(
-            self.http
-                .get(self.admin(action, query))
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        self.get_url(&self.admin(action, query)).await
     }
 
-    pub async fn admin_post(&self, action: &str, body: serde_json::Value) -> Response {
-        let r = self
-            .http
-            .post(self.admin(action, ""))
-            .json(&body)
-            .send()
+    pub async fn admin_post(&self, action: &str, body: Value) -> Response {
+        self.call(self.http.post(self.admin(action, "")).json(&body))
             .await
-            .expect("request");
-        Response::from(r).await
+    }
+
+    /// updateServer with `server` as the changes.
+    pub async fn update_server(&self, id: &str, server: Value) -> Response {
+        self.admin_post("updateServer", json!({ "id": id, "server": server }))
+            .await
+    }
+
+    /// Set a server's state ("enable", "cordon", "disable") and assert it was accepted.
+    pub async fn set_state(&self, id: &str, state: &str) {
+        let r = self.update_server(id, json!({ "state": state })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
     }
 
     /// Add a simulated server through the admin API, enable it and wait until the poller has
     /// seen it online. Returns its id.
     pub async fn add_server(&self, sim: &BbbSimulator) -> String {
-        self.add_server_with(sim, serde_json::json!({})).await
+        self.add_server_with(sim, json!({})).await
     }
 
-    pub async fn add_server_with(&self, sim: &BbbSimulator, extra: serde_json::Value) -> String {
-        let mut server = serde_json::json!({ "url": sim.url(), "secret": sim.secret() });
+    pub async fn add_server_with(&self, sim: &BbbSimulator, extra: Value) -> String {
+        let mut server = json!({ "url": sim.url(), "secret": sim.secret() });
         if let (Some(obj), Some(more)) = (server.as_object_mut(), extra.as_object()) {
             for (k, v) in more {
                 obj.insert(k.clone(), v.clone());
             }
         }
         let r = self
-            .admin_post("addServer", serde_json::json!({ "server": server }))
+            .admin_post("addServer", json!({ "server": server }))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.json()["id"].as_str().expect("id").to_string();
-        let r = self
-            .admin_post(
-                "updateServer",
-                serde_json::json!({ "id": id, "server": { "state": "enable" } }),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
+        self.set_state(&id, "enable").await;
         self.wait_server(&id, |s| s["online"] == "online" && s["load"].is_number())
             .await;
         id
     }
 
-    pub async fn server_info(&self, id: &str) -> serde_json::Value {
+    pub async fn server_info(&self, id: &str) -> Value {
         self.admin_get("getServerInfo", &format!("id={id}"))
             .await
             .json()
     }
 
     /// Wait (up to 10 s) until the server's admin JSON satisfies `pred`.
-    pub async fn wait_server(
-        &self,
-        id: &str,
-        pred: impl Fn(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
+    pub async fn wait_server(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let s = self.server_info(id).await;
@@ -255,64 +277,5 @@ pub fn signed(base: &str, action: &str, query: &str, secret: &str, algo: Algorit
         format!("{base}{action}?checksum={sum}")
     } else {
         format!("{base}{action}?{query}&checksum={sum}")
-    }
-}
-
-/// A response, read whole.
-pub struct Response {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
-}
-
-impl Response {
-    async fn from(r: reqwest::Response) -> Response {
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let body = r.text().await.unwrap_or_default();
-        Response {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    /// Text of the first `<name>` element.
-    pub fn xml(&self, name: &str) -> Option<String> {
-        let open = format!("<{name}>");
-        let start = self.body.find(&open)? + open.len();
-        let end = self.body[start..].find(&format!("</{name}>"))? + start;
-        Some(self.body[start..end].to_string())
-    }
-
-    pub fn returncode(&self) -> String {
-        self.xml("returncode").unwrap_or_default()
-    }
-
-    /// Assert a FAILED envelope with this key (and message, when given).
-    pub fn assert_failed(&self, key: &str, message: Option<&str>) {
-        assert_eq!(self.status, 200, "{}", self.body);
-        assert_eq!(self.returncode(), "FAILED", "{}", self.body);
-        assert_eq!(
-            self.xml("messageKey").as_deref(),
-            Some(key),
-            "{}",
-            self.body
-        );
-        if let Some(m) = message {
-            assert_eq!(self.xml("message").as_deref(), Some(m), "{}", self.body);
-        }
-    }
-
-    pub fn location(&self) -> String {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
     }
 }

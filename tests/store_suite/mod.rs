@@ -59,6 +59,29 @@ fn load(l: Option<f64>) -> ServerChange {
     }
 }
 
+fn online() -> ServerChange {
+    ServerChange {
+        online: Some(true),
+        ..Default::default()
+    }
+}
+
+/// Add a server; the store must accept it.
+async fn add(store: &DynStore, server: Server) -> Server {
+    store.add_server(server).await.unwrap()
+}
+
+/// Change a server; the store must accept the change.
+async fn update(store: &DynStore, id: &str, change: ServerChange) -> Server {
+    store.update_server(id, change).await.unwrap()
+}
+
+/// The ids of all servers, in the store's order.
+async fn server_ids(store: &DynStore) -> Vec<String> {
+    let servers = store.servers().await.unwrap();
+    servers.into_iter().map(|s| s.id).collect()
+}
+
 async fn get(store: &DynStore, id: &str) -> Server {
     store
         .server(id)
@@ -85,6 +108,7 @@ async fn place(store: &DynStore, id: &str, bridge: Option<&str>, policy: &Bridge
     assert!(created, "{id} already existed");
     m
 }
+
 /// Everything written survives re-opening the same store; deletions stay deleted and voice
 /// bridges stay reserved. `open` must open the same underlying state every time.
 pub async fn persistence<F, Fut>(open: F)
@@ -93,15 +117,9 @@ where
     Fut: Future<Output = DynStore>,
 {
     let store = open().await;
-    store.add_server(legacy("b", false, None)).await.unwrap();
-    store
-        .add_server(legacy("c", true, Some(1.0)))
-        .await
-        .unwrap();
-    store
-        .add_server(with_state("a", ServerState::Enabled, None))
-        .await
-        .unwrap();
+    add(&store, legacy("b", false, None)).await;
+    add(&store, legacy("c", true, Some(1.0))).await;
+    add(&store, with_state("a", ServerState::Enabled, None)).await;
     let change = ServerChange {
         url: Some("https://moved.example.com/bigbluebutton/api/".into()),
         tag: Some(Some("blue".into())),
@@ -118,11 +136,8 @@ where
         bbb_version: Some("2.7.3".into()),
         ..Default::default()
     };
-    let a = store.update_server("a", change).await.unwrap();
-    let b = store
-        .update_server("b", state(ServerState::Cordoned))
-        .await
-        .unwrap();
+    let a = update(&store, "a", change).await;
+    let b = update(&store, "b", state(ServerState::Cordoned)).await;
     store.delete_server("c").await.unwrap();
     let m1 = place(&store, "m1", Some("71234"), &EXTERNAL).await;
     let m2 = place(&store, "m2", None, &POLICY).await;
