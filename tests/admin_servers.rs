@@ -342,3 +342,30 @@ async fn server_count_with(gw: &Gateway, secret: &str) -> usize {
     let url = gw.admin_signed("getServers", "", secret, Algorithm::Sha256);
     gw.get_url(&url).await.json().as_array().map_or(0, Vec::len)
 }
+
+#[tokio::test]
+async fn rails_style_inputs_are_understood() {
+    // Rails reads a JSON body on a GET, and builds `server` from `server[key]=` query params.
+    let gw = Gateway::start(&[]).await;
+    let query = "server%5Burl%5D=http%3A%2F%2Fbbb.example.com%2Fbigbluebutton%2Fapi%2F&server%5Bsecret%5D=s3cret&server%5Btag%5D=eu";
+    let r = gw
+        .send("POST", &gw.admin("addServer", query), None, "")
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    assert_eq!(created["url"], "http://bbb.example.com/bigbluebutton/api/");
+    assert_eq!(created["secret"], "s3cret");
+    assert_eq!(created["tag"], "eu");
+    let id = created["id"].as_str().expect("id").to_string();
+    let body = serde_json::json!({ "id": id }).to_string();
+    let r = gw
+        .send(
+            "GET",
+            &gw.admin("getServerInfo", ""),
+            Some("application/json"),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["id"], id.as_str());
+}

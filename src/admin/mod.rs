@@ -26,8 +26,20 @@ impl AdminCall {
     }
 
     /// The `name` object (`server`, `tenant`); Rails wraps a body without it into it.
+    /// Rails also builds it from `name[key]=value` query parameters.
     pub fn object(&self, name: &str) -> Option<serde_json::Map<String, Value>> {
-        let body = self.body.as_ref()?;
+        let Some(body) = self.body.as_ref() else {
+            let prefix = format!("{name}[");
+            let nested: serde_json::Map<String, Value> = self
+                .params
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix(&prefix)?.strip_suffix(']')?;
+                    Some((key.to_string(), Value::from(v.unwrap_or(""))))
+                })
+                .collect();
+            return (!nested.is_empty()).then_some(nested);
+        };
         match body.get(name) {
             Some(Value::Object(o)) => Some(o.clone()),
             Some(_) => None,
@@ -66,7 +78,8 @@ async fn authenticate(
     let raw_query = request::raw_query(session);
     let params = Params::parse(&raw_query);
     let mut body = None;
-    if session.req_header().method == http::Method::POST {
+    // Rails reads a JSON body whatever the method (a GET may carry `{"id": …}`).
+    if request::has_body(session) {
         let bytes = request::read_body(session, 1024 * 1024)
             .await
             .map_err(Reply::from)?;
