@@ -20,6 +20,8 @@ use tokio::sync::OnceCell;
 pub struct Shared {
     pub config: Arc<Config>,
     registry: OnceCell<Arc<Registry>>,
+    /// Wakes the poller early (a server was added or enabled: poll it now, not in a minute).
+    poll_now: Arc<tokio::sync::Notify>,
 }
 
 /// What a request handler needs. Built once per service (its BBB client's connection pool
@@ -30,6 +32,7 @@ pub struct State {
     pub placement: Placement,
     pub client: Arc<BbbClient>,
     pub bridges: BridgePolicy,
+    pub poll_now: Arc<tokio::sync::Notify>,
 }
 
 impl State {
@@ -65,6 +68,7 @@ impl Shared {
         Arc::new(Shared {
             config: Arc::new(config),
             registry: OnceCell::new(),
+            poll_now: Default::default(),
         })
     }
 
@@ -99,6 +103,7 @@ impl Shared {
                 len: self.config.voice_bridge_len,
                 use_external: self.config.use_external_voice_bridge,
             },
+            poll_now: self.poll_now.clone(),
         })
     }
 }
@@ -170,6 +175,7 @@ impl BackgroundService for PollerService {
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
+                _ = self.shared.poll_now.notified() => {}
                 _ = shutdown.changed() => return,
             }
         }

@@ -369,3 +369,16 @@ async fn rails_style_inputs_are_understood() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["id"], id.as_str());
 }
+
+#[tokio::test]
+async fn a_server_added_and_enabled_is_polled_at_once() {
+    // With an hour between polls, the admin change itself must trigger the poll that brings
+    // the new server online with a load, so it takes meetings right away.
+    let sim = BbbSimulator::start("now-secret").await.expect("simulator");
+    let gw = Gateway::start(&[("POLL_INTERVAL", "3600")]).await;
+    let id = gw.add_server(&sim).await;
+    let info = gw.server_info(&id).await;
+    assert_eq!(info["online"], "online", "{info}");
+    gw.create_ok("meetingID=right-away").await;
+    assert!(sim.meeting("right-away").is_some());
+}

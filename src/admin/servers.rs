@@ -123,6 +123,7 @@ async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     match state.registry.store().add_server(server).await {
         Ok(s) => {
             let _ = state.registry.refresh().await;
+            state.poll_now.notify_one();
             Ok(Reply::json(201, &server_json(&s)))
         }
         Err(e @ StoreError::ServerExists(_)) => Err(error(400, &e.to_string())),
@@ -160,6 +161,8 @@ async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
         .await
         .map_err(store_failure)?;
     state.registry.note(&updated);
+    // A server just enabled takes meetings only once polled: poll now rather than next cycle.
+    state.poll_now.notify_one();
     Ok(Reply::json(200, &server_json(&updated)))
 }
 
