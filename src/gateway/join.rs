@@ -1,5 +1,5 @@
-//! `join`: the hot path. One store lookup, a load increment, and a signed redirect to the
-//! meeting's server; never a call to a BBB server.
+//! `join`: the hot path. One store round trip (find the meeting, count the join on its
+//! server), then a signed redirect to that server; never a call to a BBB server.
 
 use super::{params, ApiCall, Reply};
 use crate::app::State;
@@ -11,7 +11,15 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .params
         .present("meetingID")
         .ok_or(ApiError::MissingMeetingId)?;
-    let meeting = state.meeting(meeting_id).await?;
+    // The load is counted only on servers available for new meetings, which excludes the
+    // offline and disabled servers refused below.
+    let meeting = state
+        .registry
+        .store()
+        .join(meeting_id)
+        .await
+        .map_err(state.store_error())?
+        .ok_or(ApiError::MeetingNotFound)?;
     let server = state
         .registry
         .server(&meeting.server_id)
@@ -19,16 +27,9 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
     if !server.accepts_joins() {
         return Err(ApiError::ServerUnavailable);
     }
-    state
-        .registry
-        .store()
-        .increment_load(&server.id, server.multiplier())
-        .await
-        .map_err(state.store_error())?;
     let forwarded = params::forwarded(&call.params, &state.config.join, &[]);
-    let base = server.base_url();
     let location = signed_path(
-        &base,
+        &server.base_url(),
         "join",
         &forwarded,
         &server.secret,

@@ -155,6 +155,19 @@ impl Store for EmbeddedStore {
         Ok(self.state.lock().live_meeting(id))
     }
 
+    async fn join(&self, meeting_id: &str) -> StoreResult<Option<Meeting>> {
+        let mut st = self.state.lock();
+        let Some(meeting) = st.live_meeting(meeting_id) else {
+            return Ok(None);
+        };
+        if let Some(s) = st.servers.get_mut(&meeting.server_id) {
+            if s.is_available() {
+                s.load = Some(s.load.unwrap_or(0.0) + s.multiplier());
+            }
+        }
+        Ok(Some(meeting))
+    }
+
     async fn meetings(&self) -> StoreResult<Vec<Meeting>> {
         let mut st = self.state.lock();
         let ids: Vec<String> = st.meetings.keys().cloned().collect();
@@ -216,6 +229,22 @@ impl Store for EmbeddedStore {
             self.record(Op::DeleteMeeting(id.to_string()))
         };
         Self::durable(rx).await
+    }
+
+    async fn lease(&self, _name: &str, _holder: &str, _ttl: Duration) -> StoreResult<bool> {
+        // One process owns the embedded state: its jobs always hold their lease.
+        Ok(true)
+    }
+
+    async fn release(&self, _name: &str, _holder: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        if self.journal.is_closed() {
+            return Err(StoreError::Unavailable("state journal stopped".into()));
+        }
+        Ok(())
     }
 
     async fn touch_meetings(&self, ids: &[String]) -> StoreResult<()> {

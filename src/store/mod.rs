@@ -43,6 +43,9 @@ pub trait Store: Send + Sync {
     async fn increment_load(&self, id: &str, amount: f64) -> StoreResult<Option<f64>>;
 
     async fn meeting(&self, id: &str) -> StoreResult<Option<Meeting>>;
+    /// The join hot path in one step: find the meeting and add `1 × load_multiplier` to its
+    /// server's load when that server is available for new meetings (no-op otherwise).
+    async fn join(&self, meeting_id: &str) -> StoreResult<Option<Meeting>>;
     async fn meetings(&self) -> StoreResult<Vec<Meeting>>;
     /// Find the meeting, or create it on `new.server_id` with a freshly allocated voice bridge.
     /// Returns the stored meeting and whether this call created it.
@@ -55,4 +58,12 @@ pub trait Store: Send + Sync {
     async fn delete_meeting(&self, id: &str) -> StoreResult<()>;
     /// Keep running meetings alive (their records expire after the meeting TTL otherwise).
     async fn touch_meetings(&self, ids: &[String]) -> StoreResult<()>;
+
+    /// Take or renew the lease `name` for `ttl`: granted when it is free, expired or already
+    /// `holder`'s. Singleton jobs (the poller) run only while their instance holds the lease.
+    async fn lease(&self, name: &str, holder: &str, ttl: std::time::Duration) -> StoreResult<bool>;
+    /// Give a lease up (on shutdown), so another instance takes over at once.
+    async fn release(&self, name: &str, holder: &str) -> StoreResult<()>;
+    /// One round trip, for the health check.
+    async fn ping(&self) -> StoreResult<()>;
 }
