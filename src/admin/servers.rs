@@ -51,12 +51,7 @@ fn store_failure(e: StoreError) -> Reply {
 }
 
 async fn get_servers(state: &State) -> Result<Reply, Reply> {
-    let mut servers = state
-        .registry
-        .store()
-        .servers()
-        .await
-        .map_err(store_failure)?;
+    let mut servers = state.store.servers().await.map_err(store_failure)?;
     if servers.is_empty() {
         return Err(error(404, "No servers are configured"));
     }
@@ -69,13 +64,7 @@ async fn get_servers(state: &State) -> Result<Reply, Reply> {
 
 async fn with_server(state: &State, call: &AdminCall) -> Result<Server, Reply> {
     let id = call.value("id").unwrap_or_default();
-    match state
-        .registry
-        .store()
-        .server(&id)
-        .await
-        .map_err(store_failure)?
-    {
+    match state.store.server(&id).await.map_err(store_failure)? {
         Some(s) => Ok(s),
         None => Err(error(404, &format!("Couldn't find server with id={id}"))),
     }
@@ -120,10 +109,9 @@ async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
             .unwrap_or_else(|| "1.0".into()),
     );
     server.tag = blank(obj.get("tag"));
-    match state.registry.store().add_server(server).await {
+    match state.store.add_server(server).await {
         Ok(s) => {
-            let _ = state.registry.refresh().await;
-            state.poll_now.notify_one();
+            let _ = state.registry.refresh(state.store.as_ref()).await;
             Ok(Reply::json(201, &server_json(&s)))
         }
         Err(e @ StoreError::ServerExists(_)) => Err(error(400, &e.to_string())),
@@ -137,6 +125,7 @@ async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
         .object("server")
         .ok_or_else(|| error(400, "param is missing or the value is empty: server"))?;
     let mut change = ServerChange::default();
+    let enabling = blank(obj.get("state")).as_deref() == Some("enable");
     if let Some(s) = blank(obj.get("state")) {
         change.state = Some(match s.as_str() {
             "enable" => ServerState::Enabled,
@@ -155,20 +144,22 @@ async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
         change.tag = Some(json_string(tag).filter(|t| !t.trim().is_empty()));
     }
     let updated = state
-        .registry
-        .store()
+        .store
         .update_server(&server.id, change)
         .await
         .map_err(store_failure)?;
     state.registry.note(&updated);
-    // A server just enabled takes meetings only once polled: poll now rather than next cycle.
-    state.poll_now.notify_one();
+    // A server just enabled takes meetings only once polled (it needs a load): poll now
+    // rather than at the next cycle.
+    if enabling && !updated.is_available() {
+        state.poll_now.notify_one();
+    }
     Ok(Reply::json(200, &server_json(&updated)))
 }
 
 async fn delete_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let server = with_server(state, call).await?;
-    if let Err(e) = state.registry.store().delete_server(&server.id).await {
+    if let Err(e) = state.store.delete_server(&server.id).await {
         return Err(error(
             400,
             &format!("Couldn't destroy server id={}: {e}", server.id),
@@ -194,7 +185,7 @@ async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
             .is_some_and(|s| s != "false"),
     };
     let failed = || error(400, &format!("Couldn't disable server id={}", server.id));
-    let store = state.registry.store();
+    let store = &state.store;
     panic_server(
         store.as_ref(),
         &state.client,

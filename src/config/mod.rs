@@ -74,6 +74,8 @@ pub struct Config {
     pub timeouts: Timeouts,
     pub servers: Vec<ServerSection>,
     pub redis_url: Option<String>,
+    /// Key prefix in Redis (REDIS_NAMESPACE; Scalelite's production default).
+    pub redis_namespace: String,
 }
 
 impl Config {
@@ -309,6 +311,10 @@ impl Config {
             },
             servers,
             redis_url: env.value("REDIS_URL").map(String::from),
+            redis_namespace: env
+                .value("REDIS_NAMESPACE")
+                .map(String::from)
+                .unwrap_or_else(|| "scalelite".into()),
         };
         if errors.is_empty() {
             Ok(config)

@@ -35,7 +35,7 @@ pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
     .unwrap_or_default();
     params.set(TAG, Some(tag.clone()));
 
-    let store = state.registry.store();
+    let store = &state.store;
     if let Some(existing) = store
         .meeting(&meeting_id)
         .await
@@ -139,7 +139,7 @@ async fn keep_pin(state: &State, meeting: &Meeting) -> Option<Server> {
 }
 
 async fn roll_back(state: &State, meeting: &Meeting, server: &Server) {
-    let store = state.registry.store();
+    let store = &state.store;
     if let Err(e) = store.delete_meeting(&meeting.id).await {
         log::error!("rollback of meeting {}: {e}", meeting.id);
     }

@@ -14,8 +14,7 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
     // The load is counted only on servers available for new meetings, which excludes the
     // offline and disabled servers refused below.
     let meeting = state
-        .registry
-        .store()
+        .store
         .join(meeting_id)
         .await
         .map_err(state.store_error())?

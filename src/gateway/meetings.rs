@@ -63,7 +63,7 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .present("meetingID")
         .ok_or(ApiError::MissingMeetingId)?;
     let meeting = state.meeting(meeting_id).await?;
-    let store = state.registry.store();
+    let store = &state.store;
     let forget = || async {
         store
             .delete_meeting(meeting_id)

@@ -281,7 +281,7 @@ fn index(state: &State) -> Reply {
 
 /// 200 `success` when the store answers; 503 naming the failing part otherwise.
 async fn health(state: &State) -> Reply {
-    match state.registry.store().ping().await {
+    match state.store.ping().await {
         Ok(_) => Reply::text(200, "success"),
         Err(e) => Reply::text(503, &format!("Health Check Failure: store: {e}")),
     }

@@ -64,12 +64,13 @@ pub async fn panic_server(
 impl Poller {
     pub fn new(
         registry: Arc<Registry>,
+        store: Arc<dyn Store>,
         client: Arc<BbbClient>,
         cfg: PollerConfig,
         timeouts: Timeouts,
         bridges: BridgePolicy,
     ) -> Self {
-        let probe = Arc::new(Probe::new(registry, client, cfg, timeouts, bridges));
+        let probe = Arc::new(Probe::new(registry, store, client, cfg, timeouts, bridges));
         let mut backends = Backends::new(Box::new(Targets(probe.clone())));
         backends.set_health_check(Box::new(Check(probe.clone())));
         Poller {
@@ -81,7 +82,7 @@ impl Poller {
 
     /// Poll every server once, concurrently but bounded; then refresh the registry.
     pub async fn poll_all(&mut self) -> StoreResult<()> {
-        let store = self.probe.registry.store();
+        let store = self.probe.store.clone();
         let servers = store.servers().await?;
         let mut known: HashMap<String, Vec<Meeting>> = HashMap::new();
         for m in store.meetings().await? {
@@ -105,6 +106,6 @@ impl Poller {
         {
             log::warn!("poll cycle exceeded {bound:?}; abandoning the slowest servers");
         }
-        self.probe.registry.refresh().await
+        self.probe.registry.refresh(self.probe.store.as_ref()).await
     }
 }

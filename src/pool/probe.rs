@@ -11,7 +11,7 @@ use crate::bbb::xml;
 use crate::config::{PollerConfig, Timeouts};
 use crate::store::voice_bridge::BridgePolicy;
 use crate::store::{
-    Meeting, NewMeeting, Server, ServerChange, ServerState, ServerStats, StoreResult,
+    Meeting, NewMeeting, Server, ServerChange, ServerState, ServerStats, Store, StoreResult,
 };
 use parking_lot::Mutex;
 use pingora_load_balancing::discovery::ServiceDiscovery;
@@ -40,6 +40,7 @@ pub struct Round {
 /// The poll of one server.
 pub struct Probe {
     pub registry: Arc<Registry>,
+    pub store: Arc<dyn Store>,
     pub client: Arc<BbbClient>,
     pub cfg: PollerConfig,
     pub timeouts: Timeouts,
@@ -113,6 +114,7 @@ fn now_ms() -> u64 {
 impl Probe {
     pub fn new(
         registry: Arc<Registry>,
+        store: Arc<dyn Store>,
         client: Arc<BbbClient>,
         cfg: PollerConfig,
         timeouts: Timeouts,
@@ -121,6 +123,7 @@ impl Probe {
         Probe {
             gate: Semaphore::new(cfg.concurrency.max(1)),
             registry,
+            store,
             client,
             cfg,
             timeouts,
@@ -170,7 +173,7 @@ impl Probe {
         meetings: &[xml::MeetingSummary],
         known: &[Meeting],
     ) -> StoreResult<()> {
-        let store = self.registry.store();
+        let store = &self.store;
         let mut change = ServerChange::default();
         if !server.online {
             let healthy = server.healthy_counter + 1;
@@ -201,7 +204,7 @@ impl Probe {
         running: &[xml::MeetingSummary],
         known: &[Meeting],
     ) -> StoreResult<()> {
-        let store = self.registry.store();
+        let store = &self.store;
         let running_ids: HashSet<&str> = running.iter().map(|m| m.meeting_id.as_str()).collect();
         let mut forget = Vec::new();
         {
@@ -256,7 +259,7 @@ impl Probe {
     }
 
     async fn unhealthy(&self, server: &Server) -> StoreResult<()> {
-        let store = self.registry.store();
+        let store = &self.store;
         let mut change = ServerChange::default();
         if !server.online {
             change.counters = Some((0, 0));
@@ -310,11 +313,7 @@ impl Probe {
                 bbb_version: Some(version),
                 ..Default::default()
             };
-            let _ = self
-                .registry
-                .store()
-                .update_server(&server.id, change)
-                .await;
+            let _ = self.store.update_server(&server.id, change).await;
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The registry: the in-memory view of the servers that request paths read, and their
-//! resolved endpoints (DNS is resolved here, never on a request path).
+//! resolved endpoints (DNS is resolved here, never on a request path). Plain data, shared by
+//! every service of the process; each service reads the store through its own connection.
 
 use crate::bbb::client::Endpoint;
 use crate::store::{Server, Store, StoreResult};
@@ -7,28 +8,20 @@ use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+#[derive(Default)]
 pub struct Registry {
-    store: Arc<dyn Store>,
     servers: RwLock<Arc<HashMap<String, Server>>>,
     endpoints: RwLock<HashMap<String, Endpoint>>,
 }
 
 impl Registry {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Registry {
-            store,
-            servers: RwLock::new(Arc::new(HashMap::new())),
-            endpoints: RwLock::new(HashMap::new()),
-        }
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Reload the servers from the store and resolve endpoints of new URLs.
-    pub async fn refresh(&self) -> StoreResult<()> {
-        let servers = self.store.servers().await?;
+    pub async fn refresh(&self, store: &dyn Store) -> StoreResult<()> {
+        let servers = store.servers().await?;
         for s in &servers {
             if !self.endpoints.read().contains_key(&s.url) {
                 // A server whose host does not resolve stays without an endpoint; the poller

@@ -1,17 +1,12 @@
-//! Assembling the program: the shared state, the Pingora server and its services.
+//! The state the services share (config, registry, the embedded store) and the state each
+//! service builds for itself (its store connection and BBB client).
 
 use crate::bbb::client::BbbClient;
 use crate::bbb::ApiError;
 use crate::config::Config;
-use crate::gateway::Gateway;
-use crate::pool::poller::Poller;
 use crate::pool::{Placement, Registry};
 use crate::store::voice_bridge::BridgePolicy;
 use crate::store::{EmbeddedStore, Server, ServerChange, ServerState, Store, StoreError};
-use async_trait::async_trait;
-use pingora::server::configuration::{Opt, ServerConf};
-use pingora::server::{Server as PingoraServer, ShutdownWatch};
-use pingora::services::background::{background_service, BackgroundService};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -19,15 +14,21 @@ use tokio::sync::OnceCell;
 /// Pingora may fork (daemon mode) before services start, and threads do not survive a fork.
 pub struct Shared {
     pub config: Arc<Config>,
+    /// This process, as a lease holder among the instances sharing a Redis.
+    pub instance: String,
     registry: OnceCell<Arc<Registry>>,
+    /// The process-wide embedded store, when no REDIS_URL is configured.
+    embedded: OnceCell<Arc<dyn Store>>,
     /// Wakes the poller early (a server was added or enabled: poll it now, not in a minute).
-    poll_now: Arc<tokio::sync::Notify>,
+    pub poll_now: Arc<tokio::sync::Notify>,
 }
 
 /// What a request handler needs. Built once per service (its BBB client's connection pool
 /// belongs to that service's runtime).
 pub struct State {
     pub config: Arc<Config>,
+    /// This service's handle on the store.
+    pub store: Arc<dyn Store>,
     pub registry: Arc<Registry>,
     pub placement: Placement,
     pub client: Arc<BbbClient>,
@@ -38,8 +39,7 @@ pub struct State {
 impl State {
     /// The meeting, or `notFound` as every meeting call answers for an unknown one.
     pub async fn meeting(&self, id: &str) -> Result<crate::store::Meeting, ApiError> {
-        self.registry
-            .store()
+        self.store
             .meeting(id)
             .await
             .map_err(self.store_error())?
@@ -67,26 +67,40 @@ impl Shared {
     pub fn new(config: Config) -> Arc<Shared> {
         Arc::new(Shared {
             config: Arc::new(config),
+            instance: format!("{}:{}", hostname(), uuid::Uuid::new_v4()),
             registry: OnceCell::new(),
+            embedded: OnceCell::new(),
             poll_now: Default::default(),
         })
     }
 
-    /// The registry over the opened store (opened and seeded on first call).
-    pub async fn registry(&self) -> Result<Arc<Registry>, String> {
-        self.registry
+    /// A store handle for the calling service: a Redis connection of its own (connections
+    /// belong to the runtime that made them), or the process's embedded store.
+    pub async fn store(&self) -> Result<Arc<dyn Store>, String> {
+        let cfg = &self.config;
+        // REDIS-STORE-PENDING: a RedisStore per service when REDIS_URL is set.
+        self.embedded
             .get_or_try_init(|| async {
-                let path = self.config.data_dir.join("state.db");
-                let ttl = self.config.meeting_ttl;
+                let path = cfg.data_dir.join("state.db");
+                let ttl = cfg.meeting_ttl;
                 let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&path, ttl))
                     .await
                     .map_err(|e| e.to_string())??;
-                let store: Arc<dyn Store> = Arc::new(store);
-                seed_servers(store.as_ref(), &self.config)
+                Ok::<Arc<dyn Store>, String>(Arc::new(store))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The registry (seeded from the config file and loaded on first call).
+    async fn registry(&self, store: &dyn Store) -> Result<Arc<Registry>, String> {
+        self.registry
+            .get_or_try_init(|| async {
+                seed_servers(store, &self.config)
                     .await
                     .map_err(|e| e.to_string())?;
-                let registry = Arc::new(Registry::new(store));
-                registry.refresh().await.map_err(|e| e.to_string())?;
+                let registry = Arc::new(Registry::new());
+                registry.refresh(store).await.map_err(|e| e.to_string())?;
                 Ok(registry)
             })
             .await
@@ -94,9 +108,11 @@ impl Shared {
     }
 
     pub async fn state(&self) -> Result<State, String> {
+        let store = self.store().await?;
         Ok(State {
             config: self.config.clone(),
-            registry: self.registry().await?,
+            registry: self.registry(store.as_ref()).await?,
+            store,
             placement: Placement::new(),
             client: Arc::new(BbbClient::new(self.config.checksum.outgoing())),
             bridges: BridgePolicy {
@@ -106,6 +122,14 @@ impl Shared {
             poll_now: self.poll_now.clone(),
         })
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "scalelite".into())
 }
 
 /// Servers declared in the config file: added when missing (enabled unless `enabled: false`),
@@ -137,74 +161,4 @@ async fn seed_servers(store: &dyn Store, config: &Config) -> Result<(), StoreErr
         store.update_server(&id, change).await?;
     }
     Ok(())
-}
-
-/// The poller as a Pingora background service: poll, sleep POLL_INTERVAL, until shutdown.
-struct PollerService {
-    shared: Arc<Shared>,
-}
-
-#[async_trait]
-impl BackgroundService for PollerService {
-    async fn start(&self, mut shutdown: ShutdownWatch) {
-        let mut poller = loop {
-            match self.shared.state().await {
-                Ok(state) => {
-                    let cfg = &state.config;
-                    break Poller::new(
-                        state.registry.clone(),
-                        state.client,
-                        cfg.poller.clone(),
-                        cfg.timeouts,
-                        state.bridges.clone(),
-                    );
-                }
-                Err(e) => {
-                    log::error!("poller cannot start: {e}");
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            }
-        };
-        let interval = self.shared.config.poller.interval;
-        loop {
-            if let Err(e) = poller.poll_all().await {
-                log::error!("poll cycle failed: {e}");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = self.shared.poll_now.notified() => {}
-                _ = shutdown.changed() => return,
-            }
-        }
-    }
-}
-
-/// Build the Pingora server with the gateway and the poller, then run until told to stop.
-pub fn run(config: Config, opt: Opt) -> ! {
-    let conf = ServerConf {
-        threads: config.threads,
-        grace_period_seconds: Some(5),
-        graceful_shutdown_timeout_seconds: Some(5),
-        ..Default::default()
-    };
-    let mut server = PingoraServer::new_with_opt_and_conf(opt, conf);
-    server.bootstrap();
-    let listen = config.listen.clone();
-    let config_unix = config.listen_unix.clone();
-    let threads = config.threads;
-    let shared = Shared::new(config);
-    let mut proxy =
-        pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(shared.clone()));
-    proxy.threads = Some(threads);
-    match &config_unix {
-        Some(path) => proxy.add_uds(path, None),
-        None => proxy.add_tcp(&listen),
-    }
-    server.add_service(proxy);
-    server.add_service(background_service("poller", PollerService { shared }));
-    log::info!("scalelite listening on {listen}");
-    server.run_forever()
 }

@@ -1,0 +1,43 @@
+//! Assembling the program: the Pingora server with the gateway and its background services.
+
+mod services;
+mod state;
+
+pub use state::{Shared, State};
+
+use crate::config::Config;
+use crate::gateway::Gateway;
+use pingora::server::configuration::{Opt, ServerConf};
+use pingora::server::Server as PingoraServer;
+use pingora::services::background::background_service;
+
+/// Build the Pingora server with the gateway, the poller and the registry refresher, then run
+/// until told to stop.
+pub fn run(config: Config, opt: Opt) -> ! {
+    let conf = ServerConf {
+        threads: config.threads,
+        grace_period_seconds: Some(5),
+        graceful_shutdown_timeout_seconds: Some(5),
+        ..Default::default()
+    };
+    let mut server = PingoraServer::new_with_opt_and_conf(opt, conf);
+    server.bootstrap();
+    let listen = config.listen.clone();
+    let listen_unix = config.listen_unix.clone();
+    let threads = config.threads;
+    let shared = Shared::new(config);
+    let gateway = Gateway::new(shared.clone());
+    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, gateway);
+    proxy.threads = Some(threads);
+    match &listen_unix {
+        Some(path) => proxy.add_uds(path, None),
+        None => proxy.add_tcp(&listen),
+    }
+    server.add_service(proxy);
+    let poller = services::PollerService::new(shared.clone());
+    server.add_service(background_service("poller", poller));
+    let refresher = services::RefreshService::new(shared);
+    server.add_service(background_service("registry refresh", refresher));
+    log::info!("scalelite listening on {listen}");
+    server.run_forever()
+}
