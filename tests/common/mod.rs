@@ -6,10 +6,12 @@
 
 mod bbb;
 mod pool;
+mod redis_env;
 mod response;
 
 pub use bbb::*;
 pub use pool::*;
+pub use redis_env::*;
 pub use response::*;
 use scalelite::bbb::Algorithm;
 pub use scalelite::simulator::{BbbSimulator, Mode};
