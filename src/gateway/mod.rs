@@ -83,22 +83,23 @@ impl ProxyHttp for Gateway {
     /// Runs first for every request: route, authenticate and answer everything we answer
     /// ourselves. Returns `true` when the response was written here.
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
-        let state = match self.state().await {
-            Ok(s) => s,
-            Err(e) => {
-                log::error!("gateway not ready: {e}");
-                respond::send(
-                    session,
-                    Reply::text(503, &format!("Health Check Failure: store: {e}")),
-                )
-                .await?;
-                return Ok(true);
-            }
-        };
         let route = request::route(
             &session.req_header().method,
             session.req_header().uri.path(),
         );
+        let state = match self.state().await {
+            Ok(s) => s,
+            Err(e) => {
+                // The store cannot be reached yet (it is retried on the next request).
+                log::error!("gateway not ready: {e}");
+                let reply = match route {
+                    Route::Health => Reply::text(503, &format!("Health Check Failure: store: {e}")),
+                    _ => ApiError::Internal(format!("store unavailable: {e}")).into(),
+                };
+                respond::send(session, reply).await?;
+                return Ok(true);
+            }
+        };
         let outcome = match route {
             Route::Health => Ok(health(&state).await),
             Route::Unsupported => Err(ApiError::UnsupportedRequest),
