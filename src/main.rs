@@ -72,9 +72,6 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::SUCCESS;
             }
-            if cfg.redis_url.is_some() {
-                log::warn!("REDIS_URL is set, but the Redis store is not available yet: using the embedded store in {}", cfg.data_dir.display());
-            }
             let opt = pingora::server::configuration::Opt {
                 upgrade,
                 daemon,

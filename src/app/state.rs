@@ -6,7 +6,9 @@ use crate::bbb::ApiError;
 use crate::config::Config;
 use crate::pool::{Placement, Registry};
 use crate::store::voice_bridge::BridgePolicy;
-use crate::store::{EmbeddedStore, Server, ServerChange, ServerState, Store, StoreError};
+use crate::store::{
+    EmbeddedStore, RedisStore, Server, ServerChange, ServerState, Store, StoreError,
+};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -46,6 +48,19 @@ impl State {
             .ok_or(ApiError::MeetingNotFound)
     }
 
+    /// A server by id: from the registry, or from the store when this instance has not seen
+    /// it yet (added through another instance less than a refresh ago).
+    pub async fn server(&self, id: &str) -> Result<Option<Server>, ApiError> {
+        if let Some(s) = self.registry.server(id) {
+            return Ok(Some(s));
+        }
+        let found = self.store.server(id).await.map_err(self.store_error())?;
+        if let Some(s) = &found {
+            self.registry.note(s);
+        }
+        Ok(found)
+    }
+
     /// Timeouts for calls to this server: Scalelite's reduced ones when it is marked offline.
     pub fn timeouts_for(&self, server: &Server) -> crate::config::Timeouts {
         if server.online {
@@ -78,7 +93,12 @@ impl Shared {
     /// belong to the runtime that made them), or the process's embedded store.
     pub async fn store(&self) -> Result<Arc<dyn Store>, String> {
         let cfg = &self.config;
-        // REDIS-STORE-PENDING: a RedisStore per service when REDIS_URL is set.
+        if let Some(url) = &cfg.redis_url {
+            let store = RedisStore::connect(url, &cfg.redis_namespace, cfg.meeting_ttl)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(Arc::new(store));
+        }
         self.embedded
             .get_or_try_init(|| async {
                 let path = cfg.data_dir.join("state.db");

@@ -112,7 +112,7 @@ pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
 /// says it is running; an offline, disabled or deleted server loses it (Scalelite would still
 /// send the create there, quirk Q7).
 async fn keep_pin(state: &State, meeting: &Meeting) -> Option<Server> {
-    let server = state.registry.server(&meeting.server_id)?;
+    let server = state.server(&meeting.server_id).await.ok()??;
     match server.effective_state() {
         ServerState::Disabled => None,
         _ if !server.online => None,

@@ -43,8 +43,8 @@ pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
     };
     // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26).
     let server = state
-        .registry
         .server(&meeting.server_id)
+        .await?
         .ok_or(ApiError::MeetingNotFound)?;
     let failure = if call.action == "insertDocument" {
         "Unable to insert document on server."

@@ -20,8 +20,8 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .map_err(state.store_error())?
         .ok_or(ApiError::MeetingNotFound)?;
     let server = state
-        .registry
         .server(&meeting.server_id)
+        .await?
         .ok_or(ApiError::MeetingNotFound)?;
     if !server.accepts_joins() {
         return Err(ApiError::ServerUnavailable);

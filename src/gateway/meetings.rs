@@ -70,7 +70,7 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
             .await
             .map_err(state.store_error())
     };
-    let Some(server) = state.registry.server(&meeting.server_id) else {
+    let Some(server) = state.server(&meeting.server_id).await? else {
         forget().await?;
         return Err(ApiError::MeetingNotFound);
     };

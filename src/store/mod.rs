@@ -2,8 +2,10 @@
 
 mod embedded;
 mod persist;
+mod redis;
 mod types;
 pub mod voice_bridge;
+pub use redis::RedisStore;
 
 pub use embedded::EmbeddedStore;
 pub use types::*;
