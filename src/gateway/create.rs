@@ -183,7 +183,10 @@ async fn create_on(
         .api(&ep, &server.secret, "create", &forwarded, body, timeouts)
         .await
     {
-        Ok(answer) => Ok(Reply::xml_bytes(answer.body)),
+        Ok(answer) => Ok(Reply {
+            server: Some(server.id.clone()),
+            ..Reply::xml_bytes(answer.body)
+        }),
         Err(e) => {
             log::info!("create of {} on {} failed: {e}", meeting.id, server.id);
             Err(e.into_api(UNREACHABLE))

@@ -17,6 +17,8 @@ pub struct Forward {
     path_and_query: String,
     /// The `internalError` text when the server cannot be reached.
     pub failure: &'static str,
+    /// The owning server (for the access log).
+    pub server_id: String,
     /// The client's XML body streams through as a POST.
     post_body: bool,
 }
@@ -75,6 +77,7 @@ pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
         timeouts,
         path_and_query,
         failure,
+        server_id: server.id.clone(),
         post_body: call.streams_body,
     })))
 }

@@ -34,5 +34,8 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         &server.secret,
         state.client.algorithm(),
     );
-    Ok(Reply::redirect(location))
+    Ok(Reply {
+        server: Some(server.id),
+        ..Reply::redirect(location)
+    })
 }

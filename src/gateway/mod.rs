@@ -1,6 +1,7 @@
 //! The gateway: a Pingora `ProxyHttp` that answers the BBB API and Scalelite's admin API,
 //! and proxies meeting-scoped calls straight to the BBB server that owns the meeting.
 
+mod access_log;
 mod create;
 mod forward;
 mod join;
@@ -22,6 +23,7 @@ use respond::Reply;
 use std::sync::Arc;
 use std::time::Duration;
 
+use access_log::AccessLog;
 pub use forward::Forward;
 
 /// Largest body we read ourselves (create's pre-uploaded slides XML, forms, admin JSON).
@@ -52,6 +54,8 @@ impl Gateway {
 /// Per-request state carried between the proxy phases.
 #[derive(Default)]
 pub struct Ctx {
+    /// What the access log line says about this request.
+    log: AccessLog,
     /// Set when the call is proxied to a BBB server.
     forward: Option<Forward>,
     /// The upstream answer, buffered so it can be checked before the client sees it.
@@ -77,7 +81,10 @@ impl ProxyHttp for Gateway {
     type CTX = Ctx;
 
     fn new_ctx(&self) -> Ctx {
-        Ctx::default()
+        Ctx {
+            log: AccessLog::start(),
+            ..Ctx::default()
+        }
     }
 
     /// Runs first for every request: route, authenticate and answer everything we answer
@@ -100,21 +107,31 @@ impl ProxyHttp for Gateway {
                 return Ok(true);
             }
         };
+        ctx.log.call = route.name();
+        ctx.log.action = route.action();
         let outcome = match route {
             Route::Health => Ok(health(&state).await),
             Route::Unsupported => Err(ApiError::UnsupportedRequest),
             Route::Index => Ok(index(&state)),
             Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
-            Route::Api(action) => match self.api(&state, session, action).await {
+            Route::Api(action) => match self.api(&state, session, action, ctx).await {
                 Ok(Step::Reply(r)) => Ok(r),
                 Ok(Step::Forward(f)) => {
+                    ctx.log.server = Some(f.server_id.clone());
                     ctx.forward = Some(*f);
                     return Ok(false);
                 }
                 Err(e) => Err(e),
             },
         };
+        ctx.log.result = match &outcome {
+            Ok(r) => r.status.to_string(),
+            Err(e) => format!("FAILED:{}", e.message_key()),
+        };
         let reply = outcome.unwrap_or_else(Reply::from);
+        if reply.server.is_some() {
+            ctx.log.server = reply.server.clone();
+        }
         respond::send(session, reply).await?;
         Ok(true)
     }
@@ -194,6 +211,18 @@ impl ProxyHttp for Gateway {
         Ok(None)
     }
 
+    /// Runs last for every request: one access-log line (never secrets or checksums).
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Ctx) {
+        if ctx.forward.is_some() {
+            ctx.log.result = match (e, session.response_written()) {
+                (Some(err), _) => format!("error:{}", err.etype().as_str()),
+                (None, Some(h)) => h.status.as_u16().to_string(),
+                (None, None) => "-".into(),
+            };
+        }
+        ctx.log.emit();
+    }
+
     /// An upstream failure becomes the call's `internalError` envelope, never an empty 502.
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
         log::info!("proxying to BBB failed: {e}");
@@ -228,6 +257,7 @@ impl Gateway {
         state: &State,
         session: &mut Session,
         action: String,
+        ctx: &mut Ctx,
     ) -> Result<Step, ApiError> {
         let rule = request::body_rule(&action);
         let media_type = request::check_content_type(session, rule)?;
@@ -244,6 +274,7 @@ impl Gateway {
                 xml_body = Some(body);
             }
         }
+        ctx.log.meeting = params.present("meetingID").map(String::from);
         if action == "getMeetings" && state.config.get_meetings_api_disabled {
             return Ok(Step::Reply(Reply::xml(crate::bbb::xml::no_meetings())));
         }

@@ -21,6 +21,26 @@ pub enum Route {
     Unsupported,
 }
 
+impl Route {
+    /// The family of the call, for the access log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::Index => "index",
+            Route::Api(_) => "api",
+            Route::Admin(_) => "admin",
+            Route::Health => "health",
+            Route::Unsupported => "unsupported",
+        }
+    }
+
+    pub fn action(&self) -> Option<String> {
+        match self {
+            Route::Api(a) | Route::Admin(a) => Some(a.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// Route by path and method, the way Scalelite's route table does (first match wins).
 pub fn route(method: &Method, path: &str) -> Route {
     let get_like = method == Method::GET || method == Method::HEAD;

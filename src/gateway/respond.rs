@@ -16,6 +16,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: Bytes,
     pub location: Option<String>,
+    /// The BBB server the answer concerns (for the access log).
+    pub server: Option<String>,
 }
 
 impl Reply {
@@ -25,6 +27,7 @@ impl Reply {
             content_type: XML,
             body: body.into(),
             location: None,
+            server: None,
         }
     }
 
@@ -35,6 +38,7 @@ impl Reply {
             content_type: XML,
             body,
             location: None,
+            server: None,
         }
     }
 
@@ -44,6 +48,7 @@ impl Reply {
             content_type: JSON,
             body: serde_json::to_vec(value).unwrap_or_default().into(),
             location: None,
+            server: None,
         }
     }
 
@@ -53,6 +58,7 @@ impl Reply {
             content_type: "text/plain; charset=utf-8",
             body: Bytes::copy_from_slice(body.as_bytes()),
             location: None,
+            server: None,
         }
     }
 
@@ -67,6 +73,7 @@ impl Reply {
             content_type: "text/html; charset=utf-8",
             body: body.into(),
             location: Some(location),
+            server: None,
         }
     }
 }
