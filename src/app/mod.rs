@@ -18,12 +18,14 @@ pub fn run(config: Config, opt: Opt) -> ! {
         threads: config.threads,
         grace_period_seconds: Some(5),
         graceful_shutdown_timeout_seconds: Some(5),
+        ca_file: config.upstream_ca_file.clone(),
         ..Default::default()
     };
     let mut server = PingoraServer::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     let listen = config.listen.clone();
     let listen_unix = config.listen_unix.clone();
+    let tls = config.tls.clone();
     let threads = config.threads;
     let shared = Shared::new(config);
     let gateway = Gateway::new(shared.clone());
@@ -32,6 +34,13 @@ pub fn run(config: Config, opt: Opt) -> ! {
     match &listen_unix {
         Some(path) => proxy.add_uds(path, None),
         None => proxy.add_tcp(&listen),
+    }
+    if let Some(tls) = &tls {
+        if let Err(e) = proxy.add_tls(&tls.listen, &tls.cert, &tls.key) {
+            eprintln!("scalelite: cannot serve TLS on {}: {e}", tls.listen);
+            std::process::exit(2);
+        }
+        log::info!("scalelite listening with TLS on {}", tls.listen);
     }
     server.add_service(proxy);
     let poller = services::PollerService::new(shared.clone());

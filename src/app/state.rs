@@ -134,7 +134,10 @@ impl Shared {
             registry: self.registry(store.as_ref()).await?,
             store,
             placement: Placement::new(),
-            client: Arc::new(BbbClient::new(self.config.checksum.outgoing())),
+            client: Arc::new(BbbClient::new(
+                self.config.checksum.outgoing(),
+                self.config.upstream_ca_file.clone(),
+            )),
             bridges: BridgePolicy {
                 len: self.config.voice_bridge_len,
                 use_external: self.config.use_external_voice_bridge,

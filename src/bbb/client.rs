@@ -6,6 +6,7 @@ use super::Algorithm;
 use crate::config::Timeouts;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
+use pingora::connectors::ConnectorOptions;
 use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
@@ -142,9 +143,12 @@ pub struct BbbClient {
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 impl BbbClient {
-    pub fn new(algo: Algorithm) -> Self {
+    /// `ca_file`: a PEM bundle to verify `https://` servers with (the system roots otherwise).
+    pub fn new(algo: Algorithm, ca_file: Option<String>) -> Self {
+        let mut options = ConnectorOptions::new(128);
+        options.ca_file = ca_file;
         BbbClient {
-            connector: Connector::new(None),
+            connector: Connector::new(Some(options)),
             algo,
         }
     }

@@ -16,6 +16,19 @@ pub struct FileConfig {
     pub meetings: Option<MeetingsSection>,
     pub poller: Option<PollerSection>,
     pub servers: Option<Vec<ServerSection>>,
+    pub tls: Option<TlsSection>,
+    /// A CA bundle (PEM) for verifying `https://` BBB servers signed by a private CA.
+    pub upstream_ca_file: Option<String>,
+}
+
+/// TLS termination on the gateway.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    pub listen: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub redirect_http: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

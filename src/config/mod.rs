@@ -2,9 +2,11 @@
 
 mod env;
 mod file;
+mod tls;
 
 pub use env::Env;
 pub use file::{FileConfig, ServerSection};
+pub use tls::TlsConfig;
 
 use crate::bbb::{Algorithm, Checksum};
 use std::path::{Path, PathBuf};
@@ -76,6 +78,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Key prefix in Redis (REDIS_NAMESPACE; Scalelite's production default).
     pub redis_namespace: String,
+    /// TLS termination, when configured.
+    pub tls: Option<TlsConfig>,
+    /// CA bundle for `https://` BBB servers (system roots otherwise).
+    pub upstream_ca_file: Option<String>,
 }
 
 impl Config {
@@ -315,6 +321,8 @@ impl Config {
                 .value("REDIS_NAMESPACE")
                 .map(String::from)
                 .unwrap_or_else(|| "scalelite".into()),
+            tls: tls::tls_config(file.tls, env, &mut errors),
+            upstream_ca_file: tls::ca_file(file.upstream_ca_file, env, &mut errors),
         };
         if errors.is_empty() {
             Ok(config)

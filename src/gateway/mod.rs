@@ -42,6 +42,38 @@ impl Gateway {
         }
     }
 
+    /// Where a plain-HTTP request goes when HTTPS is required (the health check stays plain).
+    fn https_redirect(&self, session: &Session, route: &Route) -> Option<String> {
+        let tls = self
+            .shared
+            .config
+            .tls
+            .as_ref()
+            .filter(|t| t.redirect_http)?;
+        let secure = session
+            .digest()
+            .and_then(|d| d.ssl_digest.as_ref())
+            .is_some();
+        if secure || *route == Route::Health {
+            return None;
+        }
+        let req = session.req_header();
+        let host = req.headers.get(http::header::HOST)?.to_str().ok()?;
+        let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        let port = match tls.port() {
+            443 => String::new(),
+            p => format!(":{p}"),
+        };
+        let path = req.uri.path_and_query().map_or("/", |p| p.as_str());
+        Some(format!("https://{host}{port}{path}"))
+    }
+
     /// This service's state, built on the first request (inside the service's runtime).
     async fn state(&self) -> Result<Arc<State>, String> {
         self.state
@@ -94,6 +126,10 @@ impl ProxyHttp for Gateway {
             &session.req_header().method,
             session.req_header().uri.path(),
         );
+        if let Some(location) = self.https_redirect(session, &route) {
+            respond::send(session, Reply::moved(location)).await?;
+            return Ok(true);
+        }
         let state = match self.state().await {
             Ok(s) => s,
             Err(e) => {

@@ -62,6 +62,15 @@ impl Reply {
         }
     }
 
+    /// A permanent redirect (plain HTTP to HTTPS).
+    pub fn moved(location: String) -> Self {
+        Reply {
+            status: 301,
+            location: Some(location),
+            ..Reply::text(301, "Moved Permanently")
+        }
+    }
+
     /// A 302 with the small HTML body Rails sends along.
     pub fn redirect(location: String) -> Self {
         let body = format!(
