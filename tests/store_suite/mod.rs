@@ -5,6 +5,7 @@
 //! Server examples are in `servers.rs`, meeting and voice-bridge ones in `meetings.rs`.
 
 mod meetings;
+pub mod redis;
 mod servers;
 
 pub use meetings::*;
