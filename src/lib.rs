@@ -5,6 +5,7 @@ pub mod app;
 pub mod bbb;
 pub mod config;
 pub mod gateway;
+pub mod metrics;
 pub mod pool;
 pub mod simulator;
 pub mod store;

@@ -26,6 +26,7 @@ pub fn run(config: Config, opt: Opt) -> ! {
     let listen = config.listen.clone();
     let listen_unix = config.listen_unix.clone();
     let tls = config.tls.clone();
+    let metrics_listen = config.metrics_listen.clone();
     let threads = config.threads;
     let shared = Shared::new(config);
     let gateway = Gateway::new(shared.clone());
@@ -43,6 +44,14 @@ pub fn run(config: Config, opt: Opt) -> ! {
         log::info!("scalelite listening with TLS on {}", tls.listen);
     }
     server.add_service(proxy);
+    if let Some(addr) = &metrics_listen {
+        let mut metrics = pingora_prometheus::prometheus_http_service();
+        metrics.add_tcp(addr);
+        server.add_service(metrics);
+        // Registers the metrics (and the build info) before the first scrape.
+        let _ = crate::metrics::get();
+        log::info!("metrics on http://{addr}/metrics");
+    }
     let poller = services::PollerService::new(shared.clone());
     server.add_service(background_service("poller", poller));
     let refresher = services::RefreshService::new(shared);

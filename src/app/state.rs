@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::pool::{Placement, Registry};
 use crate::store::voice_bridge::BridgePolicy;
 use crate::store::{
-    EmbeddedStore, RedisStore, Server, ServerChange, ServerState, Store, StoreError,
+    EmbeddedStore, MeteredStore, RedisStore, Server, ServerChange, ServerState, Store, StoreError,
 };
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -92,6 +92,11 @@ impl Shared {
     /// A store handle for the calling service: a Redis connection of its own (connections
     /// belong to the runtime that made them), or the process's embedded store.
     pub async fn store(&self) -> Result<Arc<dyn Store>, String> {
+        let store = self.open_store().await?;
+        Ok(Arc::new(MeteredStore(store)))
+    }
+
+    async fn open_store(&self) -> Result<Arc<dyn Store>, String> {
         let cfg = &self.config;
         if let Some(url) = &cfg.redis_url {
             let store = RedisStore::connect(url, &cfg.redis_namespace, cfg.meeting_ttl)

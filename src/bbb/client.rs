@@ -169,7 +169,10 @@ impl BbbClient {
         timeouts: Timeouts,
     ) -> Result<Answer, UpstreamError> {
         let path = signed_path(&ep.base_path, action, params, secret, self.algo);
-        let (_, body) = self.raw(ep, &path, xml_body, timeouts).await?;
+        let started = std::time::Instant::now();
+        let result = self.raw(ep, &path, xml_body, timeouts).await;
+        crate::metrics::upstream(&ep.authority, action, started.elapsed(), result.is_ok());
+        let (_, body) = result?;
         let envelope = xml::parse_envelope(&body).ok_or(UpstreamError::NoReturncode)?;
         if !envelope.is_success() {
             return Err(UpstreamError::Failed {

@@ -17,6 +17,8 @@ pub struct FileConfig {
     pub poller: Option<PollerSection>,
     pub servers: Option<Vec<ServerSection>>,
     pub tls: Option<TlsSection>,
+    /// Where Prometheus scrapes `/metrics` (`off` disables it).
+    pub metrics_listen: Option<String>,
     /// A CA bundle (PEM) for verifying `https://` BBB servers signed by a private CA.
     pub upstream_ca_file: Option<String>,
 }

@@ -2,6 +2,7 @@
 
 mod env;
 mod file;
+mod metrics;
 mod tls;
 
 pub use env::Env;
@@ -82,6 +83,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// CA bundle for `https://` BBB servers (system roots otherwise).
     pub upstream_ca_file: Option<String>,
+    /// The Prometheus listener (`None` when disabled).
+    pub metrics_listen: Option<String>,
 }
 
 impl Config {
@@ -323,6 +326,7 @@ impl Config {
                 .unwrap_or_else(|| "scalelite".into()),
             tls: tls::tls_config(file.tls, env, &mut errors),
             upstream_ca_file: tls::ca_file(file.upstream_ca_file, env, &mut errors),
+            metrics_listen: metrics::listen(file.metrics_listen, env, &mut errors),
         };
         if errors.is_empty() {
             Ok(config)

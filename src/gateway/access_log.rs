@@ -19,6 +19,10 @@ impl Default for AccessLog {
 }
 
 impl AccessLog {
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
     pub fn start() -> Self {
         AccessLog {
             started: Instant::now(),
@@ -28,6 +32,48 @@ impl AccessLog {
             server: None,
             result: "-".into(),
         }
+    }
+
+    /// Count the request in the metrics. Unknown actions share one label, so clients cannot
+    /// create label values at will.
+    pub fn count(&self) {
+        const KNOWN: [&str; 28] = [
+            "create",
+            "join",
+            "end",
+            "isMeetingRunning",
+            "getMeetingInfo",
+            "getMeetings",
+            "insertDocument",
+            "getRecordings",
+            "publishRecordings",
+            "updateRecordings",
+            "deleteRecordings",
+            "sendChatMessage",
+            "getServers",
+            "getServerInfo",
+            "addServer",
+            "updateServer",
+            "deleteServer",
+            "panicServer",
+            "getTenants",
+            "getTenantInfo",
+            "addTenant",
+            "updateTenant",
+            "deleteTenant",
+            "getStatus",
+            "getMeetingList",
+            "endMeetings",
+            "pollNow",
+            "getJoinUrl",
+        ];
+        let call = match self.action.as_deref() {
+            Some(a) if KNOWN.contains(&a) => a,
+            Some(_) => "other",
+            None => self.call,
+        };
+        let result = self.result.split(':').next_back().unwrap_or("-");
+        crate::metrics::request(call, result, self.started.elapsed());
     }
 
     /// Write the line. Values are quoted (`{:?}`) so a meetingID cannot forge fields.

@@ -83,6 +83,11 @@ pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
 }
 
 impl Forward {
+    /// The owning server's host (and port), the `server` label of upstream metrics.
+    pub fn authority(&self) -> &str {
+        &self.endpoint.authority
+    }
+
     pub fn peer(&self) -> HttpPeer {
         self.endpoint.peer(self.timeouts)
     }

@@ -257,6 +257,16 @@ impl ProxyHttp for Gateway {
             };
         }
         ctx.log.emit();
+        ctx.log.count();
+        if let Some(f) = &ctx.forward {
+            let ok = e.is_none();
+            crate::metrics::upstream(
+                f.authority(),
+                ctx.log.action.as_deref().unwrap_or("-"),
+                ctx.log.elapsed(),
+                ok,
+            );
+        }
     }
 
     /// An upstream failure becomes the call's `internalError` envelope, never an empty 502.

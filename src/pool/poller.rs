@@ -82,6 +82,7 @@ impl Poller {
 
     /// Poll every server once, concurrently but bounded; then refresh the registry.
     pub async fn poll_all(&mut self) -> StoreResult<()> {
+        let started = std::time::Instant::now();
         let store = self.probe.store.clone();
         let servers = store.servers().await?;
         let mut known: HashMap<String, Vec<Meeting>> = HashMap::new();
@@ -106,6 +107,7 @@ impl Poller {
         {
             log::warn!("poll cycle exceeded {bound:?}; abandoning the slowest servers");
         }
+        crate::metrics::poll_cycle(started.elapsed());
         self.probe.registry.refresh(self.probe.store.as_ref()).await
     }
 }

@@ -29,6 +29,7 @@ impl Registry {
                 let _ = self.resolve(&s.url).await;
             }
         }
+        crate::metrics::servers(&servers);
         let map = servers.into_iter().map(|s| (s.id.clone(), s)).collect();
         *self.servers.write() = Arc::new(map);
         Ok(())

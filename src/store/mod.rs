@@ -1,6 +1,7 @@
 //! Live state (servers, loads, meetings, voice bridges) behind one trait, with Scalelite's semantics.
 
 mod embedded;
+mod metered;
 mod persist;
 mod redis;
 mod types;
@@ -8,6 +9,7 @@ pub mod voice_bridge;
 pub use redis::RedisStore;
 
 pub use embedded::EmbeddedStore;
+pub use metered::MeteredStore;
 pub use types::*;
 
 use async_trait::async_trait;

@@ -69,6 +69,8 @@ impl Gateway {
             ("CONNECT_TIMEOUT".into(), "1".into()),
             ("RESPONSE_TIMEOUT".into(), "2".into()),
             ("RUST_LOG".into(), "warn".into()),
+            // Tests run many gateways at once: no shared metrics port unless a test asks.
+            ("SCALELITE_METRICS_LISTEN".into(), "off".into()),
         ];
         env.extend(extra);
         let mut gw = Gateway {
