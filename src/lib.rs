@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod app;
 pub mod bbb;
+pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod metrics;

@@ -1,6 +1,9 @@
-//! The `scalelite` binary: parse the command line, load the configuration, run.
+//! The `scalelite` binary: parse the command line, load the configuration, run the gateway,
+//! the simulators, or one of the operator commands (`servers`, `status`, `meetings`, `poll`:
+//! Scalelite's rake tasks, run against a running instance; see `scalelite::cli`).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use scalelite::cli::{self, meetings, poll, servers, status, sync, Target};
 use scalelite::config::{Config, Env};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,11 +45,155 @@ enum Command {
         #[arg(long, default_value = "simulated-bbb-secret")]
         secret: String,
     },
+    /// Manage the BBB servers of a running instance (Scalelite's `rake servers:*`); lists them
+    /// without a sub-command.
+    Servers {
+        #[command(flatten)]
+        target: Connect,
+        #[command(subcommand)]
+        command: Option<ServersCommand>,
+    },
+    /// Table of the servers: state, meetings, users, load, version, tag (`rake status`).
+    Status {
+        #[command(flatten)]
+        target: Connect,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or end the meetings of a running instance (`rake meetings:*`); lists them without
+    /// a sub-command.
+    Meetings {
+        #[command(flatten)]
+        target: Connect,
+        #[command(subcommand)]
+        command: Option<MeetingsCommand>,
+    },
+    /// Ask a running instance to poll its servers now.
+    Poll {
+        #[command(flatten)]
+        target: Connect,
+    },
+}
+
+/// Where the operator commands find the running instance.
+#[derive(Args)]
+struct Connect {
+    /// The instance's base URL [default: http://127.0.0.1:<PORT from the config>].
+    #[arg(long, global = true, env = "SCALELITE_URL")]
+    url: Option<String>,
+    /// YAML configuration file, for the secret and the port (the environment wins over it).
+    #[arg(short, long, global = true, env = "SCALELITE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl Connect {
+    fn target(&self) -> Target {
+        Target {
+            config: self.config.clone(),
+            url: self.url.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ServersCommand {
+    /// List every server.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a server (it starts disabled).
+    Add {
+        /// The server's API URL, e.g. https://bbb1.example.com/bigbluebutton/api
+        /// (its own id: `--url` is the instance's).
+        #[arg(id = "server_url", value_name = "URL")]
+        url: String,
+        /// The server's BBB secret.
+        secret: String,
+        #[arg(long, allow_hyphen_values = true)]
+        load_multiplier: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// Remove a server (its meetings are left as they are).
+    Remove { id: String },
+    /// Let a server take new meetings.
+    Enable { id: String },
+    /// Stop new meetings on a server; its running meetings go on.
+    Cordon { id: String },
+    /// Disable a server; with load, after confirmation, its meetings are ended.
+    Disable {
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// End every meeting of a server and disable it.
+    Panic {
+        id: String,
+        /// Leave the server's state as it is.
+        #[arg(long)]
+        keep_state: bool,
+        /// Only forget the meetings; do not send `end` to BBB.
+        #[arg(long)]
+        skip_end_calls: bool,
+    },
+    /// Change a server's secret, load multiplier or tag (`--tag ""` removes the tag).
+    Update {
+        id: String,
+        #[arg(long)]
+        secret: Option<String>,
+        #[arg(long, allow_hyphen_values = true)]
+        load_multiplier: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// Make the server list match a YAML file (`-` for stdin).
+    Sync {
+        file: String,
+        /// What happens to servers missing from the file: keep, cordon or force.
+        #[arg(long, default_value = "cordon")]
+        mode: String,
+        /// Show what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the server list as a YAML file for `servers sync`.
+    Yaml {
+        /// Add state, load, BBB version and online status.
+        #[arg(long)]
+        verbose: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MeetingsCommand {
+    /// List meetings (all, or the given ids) with their server.
+    List {
+        ids: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// End meetings (all, or the given ids), after confirmation.
+    End {
+        ids: Vec<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    // The operator commands print their own output; only warnings go to the log.
+    let level = match cli.command {
+        Command::Serve { .. } | Command::Simulate { .. } => "info",
+        _ => "warn",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
     match cli.command {
         Command::Serve {
             config,
@@ -80,7 +227,74 @@ fn main() -> ExitCode {
             scalelite::app::run(cfg, opt)
         }
         Command::Simulate { listen, secret } => simulate(&listen, &secret),
+        Command::Servers { target, command } => run_servers(&target.target(), command),
+        Command::Status { target, json } => cli::run(&target.target(), |admin| async move {
+            status::status(&admin, json).await
+        }),
+        Command::Meetings { target, command } => {
+            let command = command.unwrap_or(MeetingsCommand::List {
+                ids: Vec::new(),
+                json: false,
+            });
+            cli::run(&target.target(), |admin| async move {
+                match command {
+                    MeetingsCommand::List { ids, json } => meetings::list(&admin, &ids, json).await,
+                    MeetingsCommand::End { ids, yes } => meetings::end(&admin, &ids, yes).await,
+                }
+            })
+        }
+        Command::Poll { target } => {
+            cli::run(
+                &target.target(),
+                |admin| async move { poll::poll(&admin).await },
+            )
+        }
     }
+}
+
+fn run_servers(target: &Target, command: Option<ServersCommand>) -> ExitCode {
+    use ServersCommand as S;
+    let command = command.unwrap_or(S::List { json: false });
+    cli::run(target, |admin| async move {
+        let a = &admin;
+        match command {
+            S::List { json } => servers::list(a, json).await,
+            S::Add {
+                url,
+                secret,
+                load_multiplier,
+                tag,
+            } => servers::add(a, &url, &secret, load_multiplier.as_deref(), tag.as_deref()).await,
+            S::Remove { id } => servers::remove(a, &id).await,
+            S::Enable { id } => servers::enable(a, &id).await,
+            S::Cordon { id } => servers::cordon(a, &id).await,
+            S::Disable { id, yes } => servers::disable(a, &id, yes).await,
+            S::Panic {
+                id,
+                keep_state,
+                skip_end_calls,
+            } => servers::panic(a, &id, keep_state, skip_end_calls).await,
+            S::Update {
+                id,
+                secret,
+                load_multiplier,
+                tag,
+            } => {
+                let (s, m, t) = (
+                    secret.as_deref(),
+                    load_multiplier.as_deref(),
+                    tag.as_deref(),
+                );
+                servers::update_server(a, &id, s, m, t).await
+            }
+            S::Sync {
+                file,
+                mode,
+                dry_run,
+            } => sync::sync(a, &file, &mode, dry_run).await,
+            S::Yaml { verbose, json } => servers::yaml(a, verbose, json).await,
+        }
+    })
 }
 
 /// Start the simulators, print their URLs, run until interrupted.

@@ -1,7 +1,9 @@
 //! Scalelite's admin API (`/scalelite/api/*`): JSON in and out, authenticated with the
 //! load balancer's checksum; its auth errors are BBB XML envelopes (quirk Q21, reproduced).
 
+mod cli_api;
 mod servers;
+pub mod sync;
 
 use crate::app::State;
 use crate::bbb::{ApiError, Params};

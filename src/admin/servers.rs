@@ -19,10 +19,14 @@ pub async fn dispatch(state: &State, action: &str, call: AdminCall) -> Reply {
         "deleteServer" => delete_server(state, &call).await,
         "panicServer" => panic(state, &call).await,
         // Tenants arrive with multitenancy; until then Scalelite's answer for a disabled feature.
-        _ => Ok(Reply::json(
-            412,
-            &json!({ "message": "Multitenancy is disabled" }),
-        )),
+        "getTenants" | "getTenantInfo" | "addTenant" | "updateTenant" | "deleteTenant" => Ok(
+            Reply::json(412, &json!({ "message": "Multitenancy is disabled" })),
+        ),
+        // The calls behind the `scalelite` CLI.
+        other => match super::cli_api::dispatch(state, other, &call).await {
+            Some(reply) => Ok(reply),
+            None => Err(error(404, &format!("Unknown admin call: {other}"))),
+        },
     };
     result.unwrap_or_else(|r| r)
 }

@@ -19,8 +19,15 @@ pub fn run(config: Config, opt: Opt) -> ! {
         grace_period_seconds: Some(5),
         graceful_shutdown_timeout_seconds: Some(5),
         ca_file: config.upstream_ca_file.clone(),
+        // Per data dir, so instances on one host do not take over each other's sockets.
+        upgrade_sock: config.data_dir.join("upgrade.sock").display().to_string(),
+        pid_file: config.data_dir.join("scalelite.pid").display().to_string(),
         ..Default::default()
     };
+    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+        eprintln!("scalelite: data dir {}: {e}", config.data_dir.display());
+        std::process::exit(2);
+    }
     let mut server = PingoraServer::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     let listen = config.listen.clone();
@@ -54,6 +61,8 @@ pub fn run(config: Config, opt: Opt) -> ! {
     }
     let poller = services::PollerService::new(shared.clone());
     server.add_service(background_service("poller", poller));
+    let drain = services::DrainService::new(shared.clone());
+    server.add_service(background_service("drain", drain));
     let refresher = services::RefreshService::new(shared);
     server.add_service(background_service("registry refresh", refresher));
     log::info!("scalelite listening on {listen}");

@@ -106,6 +106,45 @@ impl BackgroundService for PollerService {
     }
 }
 
+/// Watches for the start of a graceful shutdown (SIGTERM, or SIGQUIT for an upgrade).
+pub struct DrainService {
+    shared: Arc<Shared>,
+}
+
+impl DrainService {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        DrainService { shared }
+    }
+}
+
+#[async_trait]
+impl BackgroundService for DrainService {
+    /// Runs until the shutdown begins, then marks the process as draining. Pingora tells its
+    /// services only after the grace period, so the signals themselves are watched too: the
+    /// whole grace period is then spent moving clients over to the new process.
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        use tokio::signal::unix::{signal, SignalKind};
+        let quit = signal(SignalKind::quit());
+        let term = signal(SignalKind::terminate());
+        match (quit, term) {
+            (Ok(mut quit), Ok(mut term)) => {
+                tokio::select! {
+                    _ = shutdown.changed() => {}
+                    _ = quit.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = shutdown.changed().await;
+            }
+        }
+        self.shared
+            .draining
+            .store(true, std::sync::atomic::Ordering::Release);
+        log::info!("shutting down: draining client connections");
+    }
+}
+
 pub struct RefreshService {
     shared: Arc<Shared>,
 }

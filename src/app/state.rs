@@ -23,6 +23,9 @@ pub struct Shared {
     embedded: OnceCell<Arc<dyn Store>>,
     /// Wakes the poller early (a server was added or enabled: poll it now, not in a minute).
     pub poll_now: Arc<tokio::sync::Notify>,
+    /// Set when a graceful shutdown or upgrade begins: answers then close their connection,
+    /// so clients reconnect to the new process instead of losing a request at exit.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 /// What a request handler needs. Built once per service (its BBB client's connection pool
@@ -86,6 +89,7 @@ impl Shared {
             registry: OnceCell::new(),
             embedded: OnceCell::new(),
             poll_now: Default::default(),
+            draining: Default::default(),
         })
     }
 

@@ -126,6 +126,14 @@ impl ProxyHttp for Gateway {
             &session.req_header().method,
             session.req_header().uri.path(),
         );
+        if self
+            .shared
+            .draining
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            // Shutting down: this answer closes the connection, the next request reconnects.
+            session.set_keepalive(None);
+        }
         if let Some(location) = self.https_redirect(session, &route) {
             respond::send(session, Reply::moved(location)).await?;
             return Ok(true);

@@ -88,6 +88,9 @@ pub fn route(method: &Method, path: &str) -> Route {
             "getServers" | "getServerInfo" | "getTenants" | "getTenantInfo" => get_like,
             "addServer" | "updateServer" | "deleteServer" | "panicServer" | "addTenant"
             | "updateTenant" | "deleteTenant" => method == Method::POST,
+            // Not Scalelite's: the calls behind the `scalelite` CLI (src/admin/cli_api.rs).
+            "getStatus" | "getMeetingList" => get_like,
+            "endMeetings" | "pollNow" | "syncServers" => method == Method::POST,
             _ => false,
         };
         return if ok {
