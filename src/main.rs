@@ -193,7 +193,7 @@ fn main() -> ExitCode {
         Command::Serve { .. } | Command::Simulate { .. } => "info",
         _ => "warn",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
+    init_logging(level);
     match cli.command {
         Command::Serve {
             config,
@@ -327,4 +327,25 @@ fn simulate(listen: &[std::net::SocketAddr], secret: &str) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// Logs go to stderr (the journal under systemd), as text or, with `SCALELITE_LOG_FORMAT=json`,
+/// one JSON object per line. `RUST_LOG` sets the levels; Pingora's own `log` lines come along.
+fn init_logging(default_level: &str) {
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level));
+    let json = std::env::var("SCALELITE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        builder.format(|buf, record| {
+            use std::io::Write;
+            let line = serde_json::json!({
+                "ts": buf.timestamp_millis().to_string(),
+                "level": record.level().as_str(),
+                "target": record.target(),
+                "message": record.args().to_string(),
+            });
+            writeln!(buf, "{line}")
+        });
+    }
+    builder.init();
 }
