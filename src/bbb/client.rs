@@ -220,42 +220,71 @@ impl BbbClient {
         xml_body: Option<Bytes>,
         timeouts: Timeouts,
     ) -> pingora::Result<(u16, Bytes)> {
-        let peer = ep.peer(timeouts);
-        let (mut session, _reused) = self.connector.get_http_session(&peer).await?;
-        let method = if xml_body.is_some() { "POST" } else { "GET" };
-        let mut req = RequestHeader::build(method, path_and_query.as_bytes(), None)?;
-        req.insert_header("Host", ep.authority.as_str())?;
-        req.insert_header("User-Agent", "scalelite")?;
-        req.insert_header("Accept", "application/xml")?;
-        if let Some(body) = &xml_body {
-            req.insert_header("Content-Type", "application/xml")?;
-            req.insert_header("Content-Length", body.len().to_string())?;
-        }
-        session.write_request_header(Box::new(req)).await?;
-        if let Some(body) = xml_body {
-            session.write_request_body(body, true).await?;
-        }
-        session.finish_request_body().await?;
-        session.read_response_header().await?;
-        let status = session
-            .response_header()
-            .map(|h| h.status.as_u16())
-            .unwrap_or(0);
-        let mut buf = BytesMut::new();
-        while let Some(chunk) = session.read_response_body().await? {
-            if buf.len() + chunk.len() > MAX_BODY {
-                return pingora::Error::e_explain(
-                    pingora::ErrorType::InvalidHTTPHeader,
-                    "BBB answer too large",
-                );
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        if let HttpSession::H1(_) = &session {
-            self.connector
-                .release_http_session(session, &peer, Some(Duration::from_secs(60)))
-                .await;
-        }
-        Ok((status, buf.freeze()))
+        let request = Request {
+            path_and_query,
+            body: xml_body.map(|b| (b, "application/xml")),
+            accept: "application/xml",
+            user_agent: "scalelite",
+        };
+        exchange(&self.connector, ep, request, timeouts).await
     }
+}
+
+/// One HTTP request over a Pingora connector.
+pub struct Request<'a> {
+    pub path_and_query: &'a str,
+    /// A POST body and its content type; `None` sends a GET.
+    pub body: Option<(Bytes, &'static str)>,
+    pub accept: &'static str,
+    pub user_agent: &'static str,
+}
+
+/// One HTTP exchange (request, whole answer), the connection released for reuse.
+pub async fn exchange(
+    connector: &Connector,
+    ep: &Endpoint,
+    request: Request<'_>,
+    timeouts: Timeouts,
+) -> pingora::Result<(u16, Bytes)> {
+    let peer = ep.peer(timeouts);
+    let (mut session, _reused) = connector.get_http_session(&peer).await?;
+    let method = if request.body.is_some() {
+        "POST"
+    } else {
+        "GET"
+    };
+    let mut req = RequestHeader::build(method, request.path_and_query.as_bytes(), None)?;
+    req.insert_header("Host", ep.authority.as_str())?;
+    req.insert_header("User-Agent", request.user_agent)?;
+    req.insert_header("Accept", request.accept)?;
+    if let Some((body, content_type)) = &request.body {
+        req.insert_header("Content-Type", *content_type)?;
+        req.insert_header("Content-Length", body.len().to_string())?;
+    }
+    session.write_request_header(Box::new(req)).await?;
+    if let Some((body, _)) = request.body {
+        session.write_request_body(body, true).await?;
+    }
+    session.finish_request_body().await?;
+    session.read_response_header().await?;
+    let status = session
+        .response_header()
+        .map(|h| h.status.as_u16())
+        .unwrap_or(0);
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = session.read_response_body().await? {
+        if buf.len() + chunk.len() > MAX_BODY {
+            return pingora::Error::e_explain(
+                pingora::ErrorType::InvalidHTTPHeader,
+                "answer too large",
+            );
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    if let HttpSession::H1(_) = &session {
+        connector
+            .release_http_session(session, &peer, Some(Duration::from_secs(60)))
+            .await;
+    }
+    Ok((status, buf.freeze()))
 }

@@ -2,12 +2,11 @@
 //! instance over Pingora's HTTP connector (plain HTTP or HTTPS), answers parsed as JSON.
 
 use super::Failure;
-use crate::bbb::client::{signed_path, Endpoint};
+use crate::bbb::client::{exchange, signed_path, Endpoint, Request};
 use crate::bbb::{xml, Algorithm, Params};
 use crate::config::{Config, Timeouts};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use pingora::connectors::http::Connector;
-use pingora_http::RequestHeader;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -132,32 +131,12 @@ impl Admin {
         path_and_query: &str,
         body: Option<Bytes>,
     ) -> pingora::Result<(u16, Bytes)> {
-        let peer = ep.peer(TIMEOUTS);
-        let (mut session, _) = self.connector.get_http_session(&peer).await?;
-        let method = if body.is_some() { "POST" } else { "GET" };
-        let mut req = RequestHeader::build(method, path_and_query.as_bytes(), None)?;
-        req.insert_header("Host", ep.authority.as_str())?;
-        req.insert_header("User-Agent", "scalelite-cli")?;
-        req.insert_header("Accept", "application/json")?;
-        req.insert_header("Connection", "close")?;
-        if let Some(b) = &body {
-            req.insert_header("Content-Type", "application/json")?;
-            req.insert_header("Content-Length", b.len().to_string())?;
-        }
-        session.write_request_header(Box::new(req)).await?;
-        if let Some(b) = body {
-            session.write_request_body(b, true).await?;
-        }
-        session.finish_request_body().await?;
-        session.read_response_header().await?;
-        let status = session
-            .response_header()
-            .map(|h| h.status.as_u16())
-            .unwrap_or(0);
-        let mut buf = BytesMut::new();
-        while let Some(chunk) = session.read_response_body().await? {
-            buf.extend_from_slice(&chunk);
-        }
-        Ok((status, buf.freeze()))
+        let request = Request {
+            path_and_query,
+            body: body.map(|b| (b, "application/json")),
+            accept: "application/json",
+            user_agent: "scalelite-cli",
+        };
+        exchange(&self.connector, ep, request, TIMEOUTS).await
     }
 }

@@ -9,12 +9,15 @@ use crate::store::ServerState;
 /// Meetings of every online, not disabled server. A server that fails is left out and logged
 /// (Scalelite fails the whole call, quirk Q4).
 pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
+    // Read from the store, not the registry: a server that just came online is included at
+    // once (getMeetings is not a hot path).
     let servers: Vec<_> = state
-        .registry
-        .snapshot()
-        .values()
+        .store
+        .servers()
+        .await
+        .map_err(state.store_error())?
+        .into_iter()
         .filter(|s| s.online && s.effective_state() != ServerState::Disabled)
-        .cloned()
         .collect();
     let mut calls = tokio::task::JoinSet::new();
     for server in servers {

@@ -192,7 +192,9 @@ impl Probe {
         if server.effective_state() == ServerState::Cordoned && load == 0.0 {
             change.state = Some(ServerState::Disabled);
         }
-        store.update_server(&server.id, change).await?;
+        let updated = store.update_server(&server.id, change).await?;
+        // Visible to this instance's requests now, not at the end of the cycle.
+        self.registry.note(&updated);
         self.sync_meetings(server, meetings, known).await
     }
 

@@ -6,11 +6,10 @@ use crate::bbb::client::Endpoint;
 use crate::store::{Server, Store, StoreResult};
 use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[derive(Default)]
 pub struct Registry {
-    servers: RwLock<Arc<HashMap<String, Server>>>,
+    servers: RwLock<HashMap<String, Server>>,
     endpoints: RwLock<HashMap<String, Endpoint>>,
 }
 
@@ -31,7 +30,7 @@ impl Registry {
         }
         crate::metrics::servers(&servers);
         let map = servers.into_iter().map(|s| (s.id.clone(), s)).collect();
-        *self.servers.write() = Arc::new(map);
+        *self.servers.write() = map;
         Ok(())
     }
 
@@ -40,23 +39,13 @@ impl Registry {
         self.servers.read().get(id).cloned()
     }
 
-    pub fn snapshot(&self) -> Arc<HashMap<String, Server>> {
-        self.servers.read().clone()
-    }
-
     /// Record a server we just changed, so this instance sees it before the next refresh.
     pub fn note(&self, server: &Server) {
-        let mut guard = self.servers.write();
-        let mut map = (**guard).clone();
-        map.insert(server.id.clone(), server.clone());
-        *guard = Arc::new(map);
+        self.servers.write().insert(server.id.clone(), server.clone());
     }
 
     pub fn forget(&self, id: &str) {
-        let mut guard = self.servers.write();
-        let mut map = (**guard).clone();
-        map.remove(id);
-        *guard = Arc::new(map);
+        self.servers.write().remove(id);
     }
 
     /// The endpoint of a server URL, resolving it now only if it was never resolved.
