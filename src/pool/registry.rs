@@ -41,7 +41,9 @@ impl Registry {
 
     /// Record a server we just changed, so this instance sees it before the next refresh.
     pub fn note(&self, server: &Server) {
-        self.servers.write().insert(server.id.clone(), server.clone());
+        self.servers
+            .write()
+            .insert(server.id.clone(), server.clone());
     }
 
     pub fn forget(&self, id: &str) {
