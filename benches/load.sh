@@ -271,7 +271,7 @@ machine_busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/st
 # CPU seconds of this shell's waited-for children (wrk), from bash's `times`; `times` must run
 # in this shell (in a $(...) it would report the subshell's children).
 children_secs() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"; }
-per_req_us() { awk -v t="$1" -v r="$2" -v s="$secs" 'BEGIN{printf "%.1f", t * 1e6 / (r * s)}'; }
+per_req_us() { awk -v t="$1" -v n="$2" 'BEGIN{printf "%.1f", t * 1e6 / n}'; } # cpu-seconds requests
 
 # Waits (at most 30 s) for a second in which processes outside the bench use under 15% of the
 # CPUs: other builds and tests on a shared machine skew every figure.
@@ -289,7 +289,7 @@ wait_quiet() {
 }
 
 # measure <name> <url> <server-pid...>
-declare -A rps p50 p99 errs cpu wrk_cpu other
+declare -A rps p50 p99 errs reqs cpu wrk_cpu other
 measure() {
   local name=$1 url=$2
   shift 2
@@ -315,17 +315,18 @@ measure() {
       return v + 0
     }
     /Requests\/sec/ { r = $2 }
+    / requests in / { n = $1 }
     /^ +50%/ { a = us($2) }
     /^ +99%/ { b = us($2) }
     /Non-2xx or 3xx/ { e += $NF }
     /Socket errors/ { for (i = 3; i <= NF; i++) { gsub(/,/, "", $i); if ($i ~ /^[0-9]+$/) e += $i } }
-    END { if (r == "" || a == "" || b == "" || r <= 0) exit 1; printf "%s %s %s %d\n", r, a, b, e }
+    END { if (r == "" || a == "" || b == "" || r <= 0 || n <= 0) exit 1; printf "%s %s %s %d %d\n", r, a, b, e, n }
   ' "$work/wrk-$name.txt") || die "cannot read wrk's output for $name: $(cat "$work/wrk-$name.txt")"
-  read -r rps[$name] p50[$name] p99[$name] errs[$name] <<<"$line"
-  cpu[$name]=$(per_req_us "$(awk -v d=$((c1 - c0)) -v t="$tck" 'BEGIN{print d / t}')" "${rps[$name]}")
+  read -r rps[$name] p50[$name] p99[$name] errs[$name] reqs[$name] <<<"$line"
+  cpu[$name]=$(per_req_us "$(awk -v d=$((c1 - c0)) -v t="$tck" 'BEGIN{print d / t}')" "${reqs[$name]}")
   if (($# > 1)); then
     for p in "$@"; do
-      parts+=("$(per_req_us "$(awk -v d=$(($(cpu_ticks $(family "$p")) - before[i])) -v t="$tck" 'BEGIN{print d / t}')" "${rps[$name]}")")
+      parts+=("$(per_req_us "$(awk -v d=$(($(cpu_ticks $(family "$p")) - before[i])) -v t="$tck" 'BEGIN{print d / t}')" "${reqs[$name]}")")
       i=$((i + 1))
     done
     local joined=${parts[0]}
@@ -334,7 +335,7 @@ measure() {
   fi
   local wsecs
   wsecs=$(awk -v a="$w0" -v b="$w1" 'BEGIN{print b - a}')
-  wrk_cpu[$name]=$(per_req_us "$wsecs" "${rps[$name]}")
+  wrk_cpu[$name]=$(per_req_us "$wsecs" "${reqs[$name]}")
   # What the rest of the machine used meanwhile, in % of all CPUs.
   other[$name]=$(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v w="$wsecs" -v t="$tck" -v s="$secs" -v n="$ncpu" \
     'BEGIN{o = (b / t - c / t - w) / (s * n) * 100; if (o < 0) o = 0; printf "%.0f%%", o}')
