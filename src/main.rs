@@ -4,7 +4,6 @@
 
 use clap::{Args, Parser, Subcommand};
 use scalelite::cli::{self, meetings, poll, servers, status, sync, Target};
-use scalelite::config::{Config, Env};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -201,15 +200,9 @@ fn main() -> ExitCode {
             daemon,
             upgrade,
         } => {
-            let cfg = match Config::load(config.as_deref(), &Env::from_process()) {
+            let cfg = match scalelite::cli::load_config(config.as_deref()) {
                 Ok(c) => c,
-                Err(problems) => {
-                    eprintln!("scalelite: invalid configuration:");
-                    for p in problems {
-                        eprintln!("  - {p}");
-                    }
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             if test {
                 println!(

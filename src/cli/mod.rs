@@ -60,15 +60,9 @@ where
     F: FnOnce(Admin) -> Fut,
     Fut: Future<Output = Outcome>,
 {
-    let config = match Config::load(target.config.as_deref(), &Env::from_process()) {
+    let config = match load_config(target.config.as_deref()) {
         Ok(c) => c,
-        Err(problems) => {
-            eprintln!("scalelite: invalid configuration:");
-            for p in problems {
-                eprintln!("  - {p}");
-            }
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let outcome = match base_url(target, &config) {
         Ok(url) => {
@@ -140,4 +134,15 @@ pub fn decimal(v: &serde_json::Value) -> Option<String> {
             .or_else(|| Some(s.clone())),
         _ => None,
     }
+}
+
+/// Load the configuration (file + environment) or print every problem; exit code 2 then.
+pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+    Config::load(path, &Env::from_process()).map_err(|problems| {
+        eprintln!("scalelite: invalid configuration:");
+        for p in problems {
+            eprintln!("  - {p}");
+        }
+        ExitCode::from(2)
+    })
 }
