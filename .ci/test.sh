@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # The test command: installs what the build and the tests need when it is missing (cmake, a C
-# compiler, redis-server), starts a throwaway Redis when none answers, then runs every test.
+# compiler, redis-server, PostgreSQL), starts a throwaway Redis and PostgreSQL when none answers,
+# then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What the throwaway servers need at exit (one EXIT trap for all of them).
+on_exit=""
+trap 'eval "$on_exit"' EXIT
+
+apt_install() {
+  local sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
 
 need=()
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+  apt_install "${need[@]}"
 fi
 
 # Redis for the Redis store tests: the one given in REDIS_URL, the local default, or our own.
@@ -26,9 +36,36 @@ if [ -z "${REDIS_URL:-}" ]; then
     redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
       --dir "$dir" --logfile "$dir/redis.log"
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-    trap 'redis-cli -p '"$port"' shutdown nosave >/dev/null 2>&1 || true' EXIT
+    on_exit+="redis-cli -p $port shutdown nosave >/dev/null 2>&1 || true;"
     export REDIS_URL=redis://127.0.0.1:$port
   fi
+fi
+
+# PostgreSQL for the database tests (trust auth, user postgres): the one given in
+# SCALELITE_TEST_DATABASE_URL, the local default, or a throwaway cluster of our own.
+if [ -z "${SCALELITE_TEST_DATABASE_URL:-}" ]; then
+  url=postgres://postgres@127.0.0.1:5432/postgres
+  if ! PGCONNECT_TIMEOUT=3 psql "$url" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+    pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
+    [ -n "$(pg_bin)" ] || apt_install postgresql
+    bin=$(pg_bin)
+    dir=$(mktemp -d)
+    port=15432
+    run=()
+    # PostgreSQL refuses to run as root: run it as the postgres user (or nobody).
+    if [ "$(id -u)" -eq 0 ]; then
+      owner=postgres
+      id postgres >/dev/null 2>&1 || owner=nobody
+      chown "$owner" "$dir"
+      run=(runuser -u "$owner" --)
+    fi
+    "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust >/dev/null
+    "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    on_exit+="${run[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null 2>&1 || true;"
+    url=postgres://postgres@127.0.0.1:$port/postgres
+  fi
+  export SCALELITE_TEST_DATABASE_URL=$url
 fi
 
 cargo test --all-targets

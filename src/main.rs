@@ -187,12 +187,13 @@ enum MeetingsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The operator commands print their own output; only warnings go to the log.
-    let level = match cli.command {
-        Command::Serve { .. } | Command::Simulate { .. } => "info",
-        _ => "warn",
-    };
-    init_logging(level);
+    // `serve` sets its logs up from its configuration, once loaded; the operator commands
+    // print their own output, so only their warnings go to the log (on stderr).
+    match cli.command {
+        Command::Serve { .. } => {}
+        Command::Simulate { .. } => scalelite::logging::init_command("info"),
+        _ => scalelite::logging::init_command("warn"),
+    }
     match cli.command {
         Command::Serve {
             config,
@@ -205,12 +206,23 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             if test {
+                // Find out before the start whether the log file can be written.
+                if let Some(path) = &cfg.log.file {
+                    if let Err(e) = scalelite::logging::check_file(path) {
+                        eprintln!("scalelite: invalid configuration:\n  - {e}");
+                        return ExitCode::from(2);
+                    }
+                }
                 println!(
                     "scalelite: configuration OK (listen {}, {} declared servers)",
                     cfg.listen,
                     cfg.servers.len()
                 );
                 return ExitCode::SUCCESS;
+            }
+            if let Err(e) = scalelite::logging::init(&cfg.log) {
+                eprintln!("scalelite: {e}");
+                return ExitCode::from(2);
             }
             let opt = pingora::server::configuration::Opt {
                 upgrade,
@@ -320,25 +332,4 @@ fn simulate(listen: &[std::net::SocketAddr], secret: &str) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
-}
-
-/// Logs go to stderr (the journal under systemd), as text or, with `SCALELITE_LOG_FORMAT=json`,
-/// one JSON object per line. `RUST_LOG` sets the levels; Pingora's own `log` lines come along.
-fn init_logging(default_level: &str) {
-    let mut builder =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level));
-    let json = std::env::var("SCALELITE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    if json {
-        builder.format(|buf, record| {
-            use std::io::Write;
-            let line = serde_json::json!({
-                "ts": buf.timestamp_millis().to_string(),
-                "level": record.level().as_str(),
-                "target": record.target(),
-                "message": record.args().to_string(),
-            });
-            writeln!(buf, "{line}")
-        });
-    }
-    builder.init();
 }

@@ -22,6 +22,8 @@ pub fn run(config: Config, opt: Opt) -> ! {
         // Per data dir, so instances on one host do not take over each other's sockets.
         upgrade_sock: config.data_dir.join("upgrade.sock").display().to_string(),
         pid_file: config.data_dir.join("scalelite.pid").display().to_string(),
+        // In daemon mode (-d) stderr (panics, early errors) goes to the log file too.
+        error_log: config.log.file.as_ref().map(|p| p.display().to_string()),
         ..Default::default()
     };
     if let Err(e) = std::fs::create_dir_all(&config.data_dir) {

@@ -1,9 +1,10 @@
 //! The state the services share (config, registry, the embedded store) and the state each
-//! service builds for itself (its store connection and BBB client).
+//! service builds for itself (its store connection, database pool and BBB client).
 
 use crate::bbb::client::BbbClient;
 use crate::bbb::ApiError;
 use crate::config::Config;
+use crate::db::Database;
 use crate::pool::{Placement, Registry};
 use crate::store::voice_bridge::BridgePolicy;
 use crate::store::{
@@ -34,6 +35,8 @@ pub struct State {
     pub config: Arc<Config>,
     /// This service's handle on the store.
     pub store: Arc<dyn Store>,
+    /// This service's pool on the recordings database (connects on first use).
+    pub database: Database,
     pub registry: Arc<Registry>,
     pub placement: Placement,
     pub client: Arc<BbbClient>,
@@ -138,10 +141,15 @@ impl Shared {
 
     pub async fn state(&self) -> Result<State, String> {
         let store = self.store().await?;
+        // A pool of this service's runtime; nothing is connected yet, so a database that is
+        // down does not keep the service from starting.
+        let database = Database::lazy(&self.config.database, &self.config.data_dir)
+            .map_err(|e| format!("database: {e}"))?;
         Ok(State {
             config: self.config.clone(),
             registry: self.registry(store.as_ref()).await?,
             store,
+            database,
             placement: Placement::new(),
             client: Arc::new(BbbClient::new(
                 self.config.checksum.outgoing(),

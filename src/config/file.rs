@@ -17,10 +17,23 @@ pub struct FileConfig {
     pub poller: Option<PollerSection>,
     pub servers: Option<Vec<ServerSection>>,
     pub tls: Option<TlsSection>,
+    /// Log level, format and file.
+    pub log: Option<LogSection>,
     /// Where Prometheus scrapes `/metrics` (`off` disables it).
     pub metrics_listen: Option<String>,
     /// A CA bundle (PEM) for verifying `https://` BBB servers signed by a private CA.
     pub upstream_ca_file: Option<String>,
+    /// The recordings database: `postgres://…` or `sqlite://…` (DATABASE_URL wins).
+    pub database_url: Option<String>,
+}
+
+/// Logs: `level` (or target=level pairs), `format` (text or json), `file` (stderr when unset).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub level: Option<String>,
+    pub format: Option<String>,
+    pub file: Option<String>,
 }
 
 /// TLS termination on the gateway.

@@ -1,12 +1,16 @@
 //! Configuration: the YAML file, Scalelite's environment variables on top, validated into one struct.
 
+mod database;
 mod env;
 mod file;
+mod log;
 mod metrics;
 mod tls;
 
+pub use self::log::{log_settings, LogConfig, LogFormat};
+pub use database::DatabaseConfig;
 pub use env::Env;
-pub use file::{FileConfig, ServerSection};
+pub use file::{FileConfig, LogSection, ServerSection};
 pub use tls::TlsConfig;
 
 use crate::bbb::{Algorithm, Checksum};
@@ -85,6 +89,10 @@ pub struct Config {
     pub upstream_ca_file: Option<String>,
     /// The Prometheus listener (`None` when disabled).
     pub metrics_listen: Option<String>,
+    /// Log level, format and destination.
+    pub log: LogConfig,
+    /// The recordings database (DATABASE_URL; a SQLite file in the data dir by default).
+    pub database: DatabaseConfig,
 }
 
 impl Config {
@@ -327,6 +335,8 @@ impl Config {
             tls: tls::tls_config(file.tls, env, &mut errors),
             upstream_ca_file: tls::ca_file(file.upstream_ca_file, env, &mut errors),
             metrics_listen: metrics::listen(file.metrics_listen, env, &mut errors),
+            log: log_settings(file.log, env, "info", &mut errors),
+            database: database::database(file.database_url, env, &mut errors),
         };
         if errors.is_empty() {
             Ok(config)

@@ -1,4 +1,6 @@
-//! The access log: one line per API request, at info level on target `scalelite::access`.
+//! The access log: one line per API request, at info level on target `scalelite::access`, as a
+//! tracing event with structured fields (call, action, meetingID, server, tenant, result,
+//! duration_ms). It never carries the query: checksums and secrets stay out of the logs.
 
 use std::time::Instant;
 
@@ -9,6 +11,8 @@ pub struct AccessLog {
     pub action: Option<String>,
     pub meeting: Option<String>,
     pub server: Option<String>,
+    /// The tenant of the call (multi-tenancy); `-` until tenants exist.
+    pub tenant: Option<String>,
     pub result: String,
 }
 
@@ -30,6 +34,7 @@ impl AccessLog {
             action: None,
             meeting: None,
             server: None,
+            tenant: None,
             result: "-".into(),
         }
     }
@@ -76,20 +81,20 @@ impl AccessLog {
         crate::metrics::request(call, result, self.started.elapsed());
     }
 
-    /// Write the line. Values are quoted (`{:?}`) so a meetingID cannot forge fields.
+    /// Write the line. The values are `&str` fields: JSON escapes them, the text format quotes
+    /// them (`meetingID="a b"`), so a client's meetingID cannot forge other fields.
     pub fn emit(&self) {
-        if !log::log_enabled!(target: "scalelite::access", log::Level::Info) {
-            return;
-        }
-        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        log::info!(
+        // Two decimals are plenty; rounding keeps JSON numbers short.
+        let ms = (self.started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+        tracing::info!(
             target: "scalelite::access",
-            "call={} action={:?} meetingID={:?} server={:?} result={} duration_ms={ms:.2}",
-            self.call,
-            self.action.as_deref().unwrap_or("-"),
-            self.meeting.as_deref().unwrap_or("-"),
-            self.server.as_deref().unwrap_or("-"),
-            self.result,
+            call = self.call,
+            action = self.action.as_deref().unwrap_or("-"),
+            "meetingID" = self.meeting.as_deref().unwrap_or("-"),
+            server = self.server.as_deref().unwrap_or("-"),
+            tenant = self.tenant.as_deref().unwrap_or("-"),
+            result = self.result.as_str(),
+            duration_ms = ms,
         );
     }
 }

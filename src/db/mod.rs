@@ -1,0 +1,163 @@
+//! The recordings database: PostgreSQL in production (`DATABASE_URL`, as Scalelite), a SQLite
+//! file otherwise. One small pool per service runtime, opened lazily, so a database that is down
+//! at start-up does not stop the gateway: the health check reports it instead.
+//!
+//! Migrations: Scalelite's recordings schema arrives with the recordings work. Its migrations will
+//! live in `migrations/postgres` and `migrations/sqlite` (the dialects differ) and run from here
+//! (`sqlx::migrate!` on the pool of the matching kind; on PostgreSQL sqlx's migrator holds an
+//! advisory lock, so instances starting together do not race). The health check will then also
+//! report pending migrations, as Scalelite's does. The embedded store's journal
+//! (`migrations/state`, `src/store/persist.rs`) is a different file and is not managed here.
+
+mod error;
+
+pub use error::DbError;
+
+use crate::config::DatabaseConfig;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+use sqlx::ConnectOptions;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Connections per pool. Each service runtime has its own pool; recordings calls are few.
+const MAX_CONNECTIONS: u32 = 4;
+/// How long getting a connection may take, connecting included: bounds the health check when
+/// the database is down (sqlx retries a refused connection until then).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The whole ping, connection and statement.
+const PING_TIMEOUT: Duration = Duration::from_millis(2500);
+/// Idle connections are closed after this (a database restart then costs nothing).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The default file in the data dir when no URL is configured.
+pub const EMBEDDED_FILE: &str = "recordings.sqlite3";
+
+/// A handle on the recordings database; cheap to clone (the pools are shared handles).
+#[derive(Clone)]
+pub enum Database {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+impl Database {
+    /// The pool for `config`, without connecting. Must run inside the runtime that will use it
+    /// (the pool's maintenance task is spawned there).
+    pub fn lazy(config: &DatabaseConfig, data_dir: &Path) -> Result<Database, DbError> {
+        match config {
+            DatabaseConfig::Postgres(url) => {
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(|e| DbError::Url(e.to_string()))?
+                    .disable_statement_logging();
+                Ok(Database::Postgres(
+                    pool_options::<sqlx::Postgres>().connect_lazy_with(opts),
+                ))
+            }
+            DatabaseConfig::Sqlite(url) => {
+                let opts =
+                    SqliteConnectOptions::from_str(url).map_err(|e| DbError::Url(e.to_string()))?;
+                Ok(Database::sqlite_lazy(opts))
+            }
+            DatabaseConfig::Embedded => Ok(Database::sqlite_lazy(
+                SqliteConnectOptions::new().filename(data_dir.join(EMBEDDED_FILE)),
+            )),
+        }
+    }
+
+    fn sqlite_lazy(opts: SqliteConnectOptions) -> Database {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            // Pools of several runtimes (and instances) share the file: wait for a writer a
+            // little, never longer than a health check may take.
+            .busy_timeout(ACQUIRE_TIMEOUT)
+            .disable_statement_logging();
+        // SQLite creates the file, not its directory. A failure here shows up as the
+        // connection error the health check reports.
+        if let Some(dir) = opts.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    log::warn!("database directory {}: {e}", dir.display());
+                }
+            }
+        }
+        Database::Sqlite(pool_options::<sqlx::Sqlite>().connect_lazy_with(opts))
+    }
+
+    /// `postgres` or `sqlite`, for logs and messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Database::Postgres(_) => "postgres",
+            Database::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The PostgreSQL pool, when that is the database.
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match self {
+            Database::Postgres(p) => Some(p),
+            Database::Sqlite(_) => None,
+        }
+    }
+
+    /// The SQLite pool, when that is the database.
+    pub fn sqlite(&self) -> Option<&SqlitePool> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// `SELECT 1`, connecting first if needed; answers within [`PING_TIMEOUT`].
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let query = async {
+            match self {
+                Database::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+                Database::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
+            }
+        };
+        match tokio::time::timeout(PING_TIMEOUT, query).await {
+            Ok(result) => result.map_err(DbError::from),
+            Err(_) => Err(DbError::Timeout(PING_TIMEOUT)),
+        }
+    }
+}
+
+/// The pool settings both kinds share: small, connected on demand, bounded waits.
+fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(MAX_CONNECTIONS)
+        .min_connections(0)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .idle_timeout(Some(IDLE_TIMEOUT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn embedded_file_is_created_in_the_data_dir_on_first_ping() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("nested");
+        let db = Database::lazy(&DatabaseConfig::Embedded, &data).unwrap();
+        assert_eq!(db.kind(), "sqlite");
+        db.ping().await.unwrap();
+        assert!(data.join(EMBEDDED_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn closed_port_fails_within_the_bound() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let db = Database::lazy(&DatabaseConfig::Postgres(url), Path::new(".")).unwrap();
+        let started = std::time::Instant::now();
+        let err = db.ping().await.unwrap_err();
+        assert!(matches!(err, DbError::Unreachable(_)), "{err}");
+        assert!(started.elapsed() < PING_TIMEOUT + Duration::from_millis(500));
+    }
+}
