@@ -12,6 +12,11 @@
 # Builds the release binary, installs wrk and nginx when missing (apt-get; sudo when not root),
 # and stops every process it started on exit. Only 127.0.0.1 is ever contacted.
 #   LOAD_MEETINGS=N  meetings created before measuring (default 200)
+#   LOAD_BBB_MS=MS   service time of a third simulated BBB server (default 2; 0 = skip it). The
+#                    simulator normally answers in ~20 us, which no real BBB does (bbb-web takes
+#                    milliseconds per API call); (f)-(h) repeat the forwarded-call measurements
+#                    against a server that takes MS per answer, the case the proxy's latency
+#                    overhead matters for in production. Both sets are printed.
 #   LOAD_BIN=PATH    bench this scalelite binary instead of building one (A/B comparisons)
 #   LOAD_PERF=1      after the measured runs (so the figures are not skewed): syscalls and
 #                    context switches per request of each server (perf stat), then one more
@@ -30,6 +35,7 @@ root=$PWD
 secs=${1:-10}
 conns=${2:-32}
 meetings=${LOAD_MEETINGS:-200}
+bbb_ms=${LOAD_BBB_MS:-2}
 threads=2
 warmup=1
 
@@ -38,6 +44,9 @@ note() { echo "load.sh: $*" >&2; }
 [[ $secs =~ ^[1-9][0-9]*$ && $secs -le 3600 ]] || die "seconds must be 1..3600 (got '$secs')"
 [[ $conns =~ ^[1-9][0-9]*$ && $conns -le 10000 ]] || die "connections must be 1..10000 (got '$conns')"
 [[ $meetings =~ ^[1-9][0-9]*$ && $meetings -le 10000 ]] || die "LOAD_MEETINGS must be 1..10000"
+[[ $bbb_ms =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "LOAD_BBB_MS must be a number of milliseconds (got '$bbb_ms')"
+slow=0
+awk -v m="$bbb_ms" 'BEGIN{exit !(m > 0)}' && slow=1
 ((conns >= threads)) || die "connections must be >= $threads (wrk runs $threads threads)"
 perf_mode=${LOAD_PERF:-0}
 
@@ -94,6 +103,7 @@ cleanup() {
   [[ -n ${pid_of[nginx]:-} ]] && stop_pid "${pid_of[nginx]}" TERM
   [[ -n ${pid_of[scalelite]:-} ]] && stop_pid "${pid_of[scalelite]}" INT
   [[ -n ${pid_of[simulate]:-} ]] && stop_pid "${pid_of[simulate]}" TERM
+  [[ -n ${pid_of[slowbbb]:-} ]] && stop_pid "${pid_of[slowbbb]}" TERM
   if ((rc != 0)) && [[ -d $work ]]; then
     for f in "$work"/*.log; do
       [[ -s $f ]] || continue
@@ -111,7 +121,7 @@ trap 'exit 143' TERM
 # Dies with the process's log when one of the servers has exited.
 check_alive() {
   local name
-  for name in simulate scalelite nginx; do
+  for name in simulate slowbbb scalelite nginx; do
     [[ -n ${pid_of[$name]:-} ]] || continue
     kill -0 "${pid_of[$name]}" 2>/dev/null || die "$name exited unexpectedly (log above)"
   done
@@ -131,8 +141,9 @@ pick_port() {
   done
   die "no free loopback port found"
 }
-for _ in 1 2 3 4 5; do pick_port; done
+for _ in 1 2 3 4 5 6 7; do pick_port; done
 sim1=${ports[0]} sim2=${ports[1]} lb_port=${ports[2]} nginx_port=${ports[3]} proxy_port=${ports[4]}
+sim3=${ports[5]} slow_proxy_port=${ports[6]}
 
 ccurl() { curl -sS --noproxy '*' --max-time 10 "$@"; }
 sum() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
@@ -159,7 +170,15 @@ secret=load-lb-secret
 RUST_LOG=error "$bin" simulate --listen "127.0.0.1:$sim1" --listen "127.0.0.1:$sim2" --secret "$sim_secret" \
   >"$work/simulate.log" 2>&1 &
 pid_of[simulate]=$!
-for p in "$sim1" "$sim2"; do
+sims=("$sim1" "$sim2")
+if ((slow)); then
+  # Its own process, so its sleeping answers share no runtime with the instant servers.
+  RUST_LOG=error "$bin" simulate --listen "127.0.0.1:$sim3" --secret "$sim_secret" --service-time-ms "$bbb_ms" \
+    >"$work/slowbbb.log" 2>&1 &
+  pid_of[slowbbb]=$!
+  sims+=("$sim3")
+fi
+for p in "${sims[@]}"; do
   wait_until "simulated BBB server on 127.0.0.1:$p" 100 answers "http://127.0.0.1:$p/bigbluebutton/api" SUCCESS
 done
 
@@ -176,8 +195,11 @@ admin_post() { # action json
   ccurl -H 'Content-Type: application/json' "$lb/scalelite/api/$1?checksum=$(sum "$1$secret")" -d "$2"
 }
 server_ids=()
-for p in "$sim1" "$sim2"; do
-  out=$(admin_post addServer "{\"server\":{\"url\":\"http://127.0.0.1:$p/bigbluebutton/api/\",\"secret\":\"$sim_secret\"}}") ||
+for p in "${sims[@]}"; do
+  # The slow server is tagged: only meetings asking for its tag go there (Scalelite's rule).
+  tag=
+  [[ $p == "$sim3" ]] && tag=',"tag":"slow-bbb"'
+  out=$(admin_post addServer "{\"server\":{\"url\":\"http://127.0.0.1:$p/bigbluebutton/api/\",\"secret\":\"$sim_secret\"$tag}}") ||
     die "addServer for 127.0.0.1:$p: no answer"
   id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$out")
   [[ -n $id && $id != *[!A-Za-z0-9._:-]* ]] || die "addServer for 127.0.0.1:$p answered: $out"
@@ -199,6 +221,12 @@ for i in $(seq "$meetings"); do
 done >"$work/create.curl"
 created=$(ccurl -K "$work/create.curl" | grep -o '<returncode>SUCCESS</returncode>' | wc -l) || true
 ((created == meetings)) || die "created $created of $meetings meetings"
+if ((slow)); then
+  q="meetingID=load-slow&name=Slow+BBB&meta_server-tag=slow-bbb"
+  answers "$lb/bigbluebutton/api/create?$q&checksum=$(sum "create$q$secret")" SUCCESS || die "create on the slow BBB server failed"
+  answers "http://127.0.0.1:$sim3/bigbluebutton/api/getMeetingInfo?meetingID=load-slow&checksum=$(sum "getMeetingInfomeetingID=load-slow$sim_secret")" SUCCESS ||
+    die "meeting load-slow is not on the slow BBB server"
+fi
 
 # The benched meeting, and the simulated server that owns it.
 mid="load-$(((meetings + 1) / 2))"
@@ -224,6 +252,11 @@ url_fwd="$lb/bigbluebutton/api/getMeetingInfo?$q&checksum=$(sum "getMeetingInfo$
 direct_path="/bigbluebutton/api/getMeetingInfo?$q&checksum=$(sum "getMeetingInfo$q$sim_secret")"
 url_direct="http://127.0.0.1:$owner$direct_path"
 url_proxy="http://127.0.0.1:$proxy_port$direct_path"
+q_slow="meetingID=load-slow"
+url_fwd_slow="$lb/bigbluebutton/api/getMeetingInfo?$q_slow&checksum=$(sum "getMeetingInfo$q_slow$secret")"
+slow_path="/bigbluebutton/api/getMeetingInfo?$q_slow&checksum=$(sum "getMeetingInfo$q_slow$sim_secret")"
+url_direct_slow="http://127.0.0.1:$sim3$slow_path"
+url_proxy_slow="http://127.0.0.1:$slow_proxy_port$slow_path"
 
 read -r code location < <(ccurl -o /dev/null -w '%{http_code} %{redirect_url}\n' "$url_join") || die "join: no answer"
 [[ $code == 302 && -n $location ]] || die "join answered $code (expected a 302 with a Location)"
@@ -242,6 +275,8 @@ conf=${conf//@PREFIX@/"$work/nginx"}
 conf=${conf//@PORT@/"$nginx_port"}
 conf=${conf//@PROXY_PORT@/"$proxy_port"}
 conf=${conf//@OWNER@/"$owner"}
+conf=${conf//@SLOW_PROXY_PORT@/"$slow_proxy_port"}
+conf=${conf//@SLOW_OWNER@/"$sim3"}
 conf=${conf//@LOCATION@/"$location"}
 printf '%s\n' "$conf" >"$work/nginx/nginx.conf"
 ngx=("$nginx_bin" -p "$work/nginx" -e "$work/nginx/nginx-error.log" -c "$work/nginx/nginx.conf")
@@ -251,6 +286,10 @@ pid_of[nginx]=$!
 url_nginx="http://127.0.0.1:$nginx_port/bigbluebutton/api/join?$jq_&checksum=$(sum "join$jq_$secret")"
 ngx_ok() { [[ $(ccurl -o /dev/null -w '%{http_code}' "$url_nginx") == 302 ]] && answers "$url_proxy" SUCCESS; }
 wait_until "nginx on 127.0.0.1:$nginx_port and :$proxy_port" 100 ngx_ok
+if ((slow)); then
+  answers "$url_fwd_slow" SUCCESS || die "getMeetingInfo of load-slow through scalelite is not a SUCCESS"
+  answers "$url_proxy_slow" SUCCESS || die "getMeetingInfo of load-slow through nginx is not a SUCCESS"
+fi
 
 # ---------------------------------------------------------------- measuring
 tck=$(getconf CLK_TCK)
@@ -353,6 +392,11 @@ measure join "$url_join" "${pid_of[scalelite]}"
 measure direct "$url_direct" "${pid_of[simulate]}"
 measure forwarded "$url_fwd" "${pid_of[scalelite]}" "${pid_of[simulate]}"
 measure proxied "$url_proxy" "${pid_of[nginx]}" "${pid_of[simulate]}"
+if ((slow)); then
+  measure direct_slow "$url_direct_slow" "${pid_of[slowbbb]}"
+  measure forwarded_slow "$url_fwd_slow" "${pid_of[scalelite]}" "${pid_of[slowbbb]}"
+  measure proxied_slow "$url_proxy_slow" "${pid_of[nginx]}" "${pid_of[slowbbb]}"
+fi
 answers "$url_fwd" SUCCESS || die "getMeetingInfo through scalelite no longer a SUCCESS after the run"
 
 # ---------------------------------------------------------------- report
@@ -369,6 +413,12 @@ row "(c) nginx static 302" nginx
 row "(b) getMeetingInfo via scalelite" forwarded
 row "(d) getMeetingInfo direct to BBB" direct
 row "(e) getMeetingInfo via nginx proxy" proxied
+if ((slow)); then
+  echo "  the same call to a BBB server that takes $bbb_ms ms per answer:"
+  row "(f) getMeetingInfo via scalelite" forwarded_slow
+  row "(g) getMeetingInfo direct to BBB" direct_slow
+  row "(h) getMeetingInfo via nginx proxy" proxied_slow
+fi
 echo "  other: CPU used by processes outside the bench meanwhile (% of all CPUs; ~0 = clean run)"
 echo "  wrk / server CPU: CPU microseconds per request; (b) is scalelite + BBB, (e) nginx + BBB"
 echo
@@ -387,6 +437,13 @@ ratio "forwarded p99 / direct p99" "${p99[forwarded]}" "${p99[direct]}" "<=" 1.2
 ratio "forwarded rps / direct rps" "${rps[forwarded]}" "${rps[direct]}" "" ""
 ratio "nginx-proxied rps / direct rps" "${rps[proxied]}" "${rps[direct]}" "" ""
 ratio "forwarded rps / nginx-proxied rps" "${rps[forwarded]}" "${rps[proxied]}" "" ""
+ratio "nginx-proxied p50 / direct p50" "${p50[proxied]}" "${p50[direct]}" "" ""
+if ((slow)); then
+  echo "with a BBB server taking $bbb_ms ms per answer:"
+  ratio "forwarded p50 / direct p50 (f/g)" "${p50[forwarded_slow]}" "${p50[direct_slow]}" "<=" 1.2
+  ratio "forwarded p99 / direct p99 (f/g)" "${p99[forwarded_slow]}" "${p99[direct_slow]}" "<=" 1.2
+  ratio "nginx-proxied p50 / direct p50 (h/g)" "${p50[proxied_slow]}" "${p50[direct_slow]}" "" ""
+fi
 
 [[ $perf_mode == 1 ]] || exit 0
 

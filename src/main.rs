@@ -43,6 +43,9 @@ enum Command {
         /// The simulated servers' shared secret.
         #[arg(long, default_value = "simulated-bbb-secret")]
         secret: String,
+        /// Milliseconds every answer takes, like a real BBB server's processing time.
+        #[arg(long, default_value_t = 0.0)]
+        service_time_ms: f64,
     },
     /// Manage the BBB servers of a running instance (Scalelite's `rake servers:*`); lists them
     /// without a sub-command.
@@ -231,7 +234,11 @@ fn main() -> ExitCode {
             };
             scalelite::app::run(cfg, opt)
         }
-        Command::Simulate { listen, secret } => simulate(&listen, &secret),
+        Command::Simulate {
+            listen,
+            secret,
+            service_time_ms,
+        } => simulate(&listen, &secret, service_time_ms),
         Command::Servers { target, command } => run_servers(&target.target(), command),
         Command::Status { target, json } => cli::run(&target.target(), |admin| async move {
             status::status(&admin, json).await
@@ -303,7 +310,13 @@ fn run_servers(target: &Target, command: Option<ServersCommand>) -> ExitCode {
 }
 
 /// Start the simulators, print their URLs, run until interrupted.
-fn simulate(listen: &[std::net::SocketAddr], secret: &str) -> ExitCode {
+fn simulate(listen: &[std::net::SocketAddr], secret: &str, service_time_ms: f64) -> ExitCode {
+    let Ok(service_time) = std::time::Duration::try_from_secs_f64(service_time_ms / 1000.0) else {
+        eprintln!(
+            "scalelite simulate: --service-time-ms must be a positive number of milliseconds"
+        );
+        return ExitCode::FAILURE;
+    };
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -318,6 +331,7 @@ fn simulate(listen: &[std::net::SocketAddr], secret: &str) -> ExitCode {
                 Ok(sim) => {
                     println!("{} {}", sim.url(), sim.secret());
                     sim.set_recording(false);
+                    sim.set_service_time(service_time);
                     sims.push(sim);
                 }
                 Err(e) => {

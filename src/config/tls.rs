@@ -1,8 +1,18 @@
 //! TLS settings: the certificate the gateway serves (e.g. Let's Encrypt's) and the CA bundle
 //! it trusts for `https://` BBB servers.
+//!
+//! The certificate chain and key are loaded here the way Pingora's rustls listener loads them
+//! (same PEM parser, same `ring` provider, same key/certificate match), so a pair Pingora would
+//! refuse is reported at configuration load: `serve --test` (the unit's ExecStartPre and
+//! ExecReload) fails before a reload hands over to a process that would panic at start.
 
 use super::env::Env;
 use super::file::TlsSection;
+use rustls::crypto::ring::default_provider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::sign::CertifiedKey;
+use rustls::InconsistentKeys;
+use rustls_pemfile::Item;
 use std::path::Path;
 
 /// TLS termination on the gateway.
@@ -32,6 +42,75 @@ fn readable(path: &str, what: &str, errors: &mut Vec<String>) {
     }
 }
 
+/// The PEM items of `path`, or an error naming the file. A malformed PEM block anywhere fails,
+/// as it does in Pingora (which reads the whole file with `rustls_pemfile::read_all`).
+fn pem_items(path: &str, what: &str) -> Result<Vec<Item>, String> {
+    let bytes = std::fs::read(Path::new(path)).map_err(|e| format!("{what} {path}: {e}"))?;
+    rustls_pemfile::read_all(&mut bytes.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{what} {path}: not a valid PEM file ({e})"))
+}
+
+/// The certificate chain of `path`: every `CERTIFICATE` block, the end-entity one first.
+fn certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let chain: Vec<_> = pem_items(path, "tls certificate")?
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::X509Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if chain.is_empty() {
+        return Err(format!(
+            "tls certificate {path}: no certificate found (expected a PEM CERTIFICATE block)"
+        ));
+    }
+    Ok(chain)
+}
+
+/// The first private key of `path` in an encoding Pingora accepts (PKCS#1, PKCS#8, SEC1).
+fn private_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
+    pem_items(path, "tls key")?
+        .into_iter()
+        .find_map(|item| match item {
+            Item::Pkcs1Key(k) => Some(PrivateKeyDer::from(k)),
+            Item::Pkcs8Key(k) => Some(PrivateKeyDer::from(k)),
+            Item::Sec1Key(k) => Some(PrivateKeyDer::from(k)),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            format!(
+                "tls key {path}: no private key found (expected a PEM PRIVATE KEY, \
+                 RSA PRIVATE KEY or EC PRIVATE KEY block)"
+            )
+        })
+}
+
+/// Loads the pair as Pingora will at start-up (`with_single_cert`, i.e.
+/// `CertifiedKey::from_der` with the ring provider) and reports every problem it would hit.
+fn check_pair(cert: &str, key: &str, errors: &mut Vec<String>) {
+    let chain = certificates(cert).map_err(|e| errors.push(e)).ok();
+    let key_der = private_key(key).map_err(|e| errors.push(e)).ok();
+    let (Some(chain), Some(key_der)) = (chain, key_der) else {
+        return;
+    };
+    let signing_key = match default_provider().key_provider.load_private_key(key_der) {
+        Ok(k) => k,
+        Err(e) => {
+            errors.push(format!("tls key {key}: unusable private key ({e})"));
+            return;
+        }
+    };
+    match CertifiedKey::new(chain, signing_key).keys_match() {
+        // Like rustls, a key that cannot tell its public half is not held against the pair.
+        Ok(()) | Err(rustls::Error::InconsistentKeys(InconsistentKeys::Unknown)) => {}
+        Err(rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => errors.push(format!(
+            "tls: certificate {cert} and key {key} do not match (the key belongs to another certificate)"
+        )),
+        Err(e) => errors.push(format!("tls certificate {cert}: unusable certificate ({e})")),
+    }
+}
+
 /// TLS from the file's `tls:` section and SCALELITE_TLS_CERT / _KEY / _LISTEN /
 /// _REDIRECT_HTTP; `None` unless a certificate is given.
 pub fn tls_config(
@@ -56,8 +135,7 @@ pub fn tls_config(
             return None;
         }
     };
-    readable(&cert, "tls certificate", errors);
-    readable(&key, "tls key", errors);
+    check_pair(&cert, &key, errors);
     let listen = env
         .value("SCALELITE_TLS_LISTEN")
         .map(String::from)

@@ -92,6 +92,9 @@ pub(crate) struct Inner {
     pub(crate) next_seq: u64,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) record: bool,
+    /// Time spent on every answer before it is sent, like a real BBB server's processing time
+    /// (zero: answer at once).
+    pub(crate) service_time: std::time::Duration,
 }
 
 impl Inner {
@@ -144,6 +147,7 @@ impl BbbSimulator {
                 next_seq: 0,
                 requests: Vec::new(),
                 record: true,
+                service_time: std::time::Duration::ZERO,
             }),
         });
         let running = server::spawn(listener, state.clone());
@@ -194,6 +198,12 @@ impl BbbSimulator {
 
     pub fn set_mode(&self, mode: Mode) {
         self.inner().mode = mode;
+    }
+
+    /// Delay every answer by `t`, as a real BBB server takes time to answer (load benches
+    /// measure a proxy's overhead against it).
+    pub fn set_service_time(&self, t: std::time::Duration) {
+        self.inner().service_time = t;
     }
 
     pub fn mode(&self) -> Mode {

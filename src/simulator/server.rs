@@ -174,13 +174,16 @@ async fn handle(
         checksum_ok,
     };
 
-    let mode = {
+    let (mode, service_time) = {
         let mut inner = state.inner.lock();
         if inner.record {
             inner.requests.push(recorded);
         }
-        inner.mode
+        (inner.mode, inner.service_time)
     };
+    if !service_time.is_zero() {
+        tokio::time::sleep(service_time).await;
+    }
     match mode {
         Mode::Normal => {}
         Mode::Fail => {

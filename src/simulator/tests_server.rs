@@ -153,3 +153,22 @@ async fn dropping_the_last_handle_shuts_the_server_down() {
     }
     assert!(refused, "server must stop once no handle is left");
 }
+
+#[tokio::test]
+async fn service_time_delays_every_answer() {
+    let sim = BbbSimulator::start(SECRET).await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(api(&sim, "getMeetings", "").await.body.contains("SUCCESS"));
+    let instant = started.elapsed();
+    sim.set_service_time(Duration::from_millis(150));
+    let started = std::time::Instant::now();
+    assert!(api(&sim, "getMeetings", "").await.body.contains("SUCCESS"));
+    let delayed = started.elapsed();
+    assert!(delayed >= Duration::from_millis(150), "{delayed:?}");
+    assert!(delayed > instant, "{delayed:?} vs {instant:?}");
+    sim.set_service_time(Duration::ZERO);
+    sim.set_mode(Mode::Fail);
+    let started = std::time::Instant::now();
+    assert!(api(&sim, "getMeetings", "").await.body.contains("FAILED"));
+    assert!(started.elapsed() < Duration::from_millis(150));
+}
