@@ -277,6 +277,18 @@ impl ProxyHttp for Gateway {
         }
     }
 
+    /// Runs when Pingora writes an error line about this request. Pingora's own summary quotes
+    /// the full URI, checksum included; ours names the path, the meeting and the server only.
+    fn request_summary(&self, session: &Session, ctx: &Ctx) -> String {
+        format!(
+            "{} {} meetingID={:?} server={:?}",
+            session.req_header().method,
+            session.req_header().uri.path(),
+            ctx.log.meeting.as_deref().unwrap_or("-"),
+            ctx.log.server.as_deref().unwrap_or("-"),
+        )
+    }
+
     /// An upstream failure becomes the call's `internalError` envelope, never an empty 502.
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
         log::info!("proxying to BBB failed: {e}");
