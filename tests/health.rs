@@ -153,8 +153,15 @@ async fn embedded_default_answers_success_and_creates_the_sqlite_file() {
     assert_eq!((r.status, r.body.as_str()), (200, "success"));
     let file = gw.dir.join("recordings.sqlite3");
     assert!(file.exists(), "{} missing", file.display());
-    // WAL mode: SQLite keeps the write-ahead log beside the file while connections are open.
-    assert!(gw.dir.join("recordings.sqlite3-wal").exists());
+    // WAL mode is recorded in the file itself (the -wal file beside it comes and goes).
+    use sqlx::Connection;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&file);
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
 }
 
 #[tokio::test]
