@@ -59,7 +59,7 @@ if dpkg -i "$DEB" >"$TMP/dpkg-i.log" 2>&1; then pass "dpkg -i"; else cat "$TMP/d
 echo "== 3. files, owners, conffiles, user"
 LIST=$(dpkg -L scalelite)
 CONFFILES=(/etc/scalelite/scalelite.yaml /etc/default/scalelite /etc/logrotate.d/scalelite)
-for f in /usr/bin/scalelite "${CONFFILES[@]}" $UNIT; do
+for f in /usr/bin/scalelite "${CONFFILES[@]}" $UNIT /usr/share/doc/scalelite/examples/certbot-deploy-hook; do
     check "dpkg -L lists $f" grep -qx "$f" <<<"$LIST"
 done
 CONFF=$(dpkg-query -W -f='${Conffiles}\n' scalelite)
@@ -172,6 +172,14 @@ TLS=/etc/scalelite/tls; mkdir -p $TLS
 new_cert() { openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
     -keyout $TLS/privkey.pem -out $TLS/fullchain.pem >/dev/null 2>&1
     chown root:scalelite $TLS/*.pem; chmod 0640 $TLS/*.pem; }
+HOOK=/usr/share/doc/scalelite/examples/certbot-deploy-hook
+# A renewal as certbot does it: a root-only lineage, then the packaged deploy hook (its reload
+# is the unit's ExecReload, run below, since there is no systemctl here).
+renew_cert() { local live=$TMP/letsencrypt/live/deb-test; mkdir -p "$live"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+        -keyout "$live/privkey.pem" -out "$live/fullchain.pem" >/dev/null 2>&1
+    chmod 0600 "$live/privkey.pem"
+    RENEWED_LINEAGE=$live SCALELITE_TLS_DOMAIN=deb-test SCALELITE_RELOAD_COMMAND=true "$HOOK"; }
 new_cert deb-test-cert-1
 sed -i 's/^LOADBALANCER_SECRET=$/LOADBALANCER_SECRET=deb-test-secret-0123456789/' "$ENVFILE"
 cat >>"$ENVFILE" <<EOF
@@ -216,7 +224,8 @@ echo "== 6. reload under load: new config (BUILD_NUMBER), renewed certificate, z
 OLD=$MAINPID
 LOG_LINES_BEFORE=$(wc -l <"$LOG_FILE" 2>/dev/null || echo 0)
 sed -i 's/^BUILD_NUMBER=.*/BUILD_NUMBER=deb-test-build-2/' "$ENVFILE"
-new_cert deb-test-cert-2
+check "certbot deploy hook installs the renewed certificate" renew_cert deb-test-cert-2
+check "hook leaves the key root:scalelite 0640" test "$(stat -c '%U:%G %a' $TLS/privkey.pem)" = "root:scalelite 640"
 LOAD_SECS=12
 if command -v wrk >/dev/null 2>&1; then
     wrk -t1 -c8 -d${LOAD_SECS}s "$BASE/bigbluebutton/api" >"$TMP/load.txt" 2>&1 & LOAD=$!
