@@ -17,6 +17,8 @@
 #                    milliseconds per API call); (f)-(h) repeat the forwarded-call measurements
 #                    against a server that takes MS per answer, the case the proxy's latency
 #                    overhead matters for in production. Both sets are printed.
+#   LOAD_LOG=LEVEL   scalelite's log level (default error: no access log, like the nginx
+#                    baseline's `access_log off`; info: an access line per request to a file)
 #   LOAD_BIN=PATH    bench this scalelite binary instead of building one (A/B comparisons)
 #   LOAD_PERF=1      after the measured runs (so the figures are not skewed): syscalls and
 #                    context switches per request of each server (perf stat), then one more
@@ -36,6 +38,8 @@ secs=${1:-10}
 conns=${2:-32}
 meetings=${LOAD_MEETINGS:-200}
 bbb_ms=${LOAD_BBB_MS:-2}
+# error: no access log, as nginx's baseline has access_log off; info: one line per request.
+log_level=${LOAD_LOG:-error}
 threads=2
 warmup=1
 
@@ -44,6 +48,7 @@ note() { echo "load.sh: $*" >&2; }
 [[ $secs =~ ^[1-9][0-9]*$ && $secs -le 3600 ]] || die "seconds must be 1..3600 (got '$secs')"
 [[ $conns =~ ^[1-9][0-9]*$ && $conns -le 10000 ]] || die "connections must be 1..10000 (got '$conns')"
 [[ $meetings =~ ^[1-9][0-9]*$ && $meetings -le 10000 ]] || die "LOAD_MEETINGS must be 1..10000"
+[[ $log_level =~ ^(error|warn|info)$ ]] || die "LOAD_LOG must be error, warn or info (got '$log_level')"
 [[ $bbb_ms =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "LOAD_BBB_MS must be a number of milliseconds (got '$bbb_ms')"
 slow=0
 awk -v m="$bbb_ms" 'BEGIN{exit !(m > 0)}' && slow=1
@@ -185,7 +190,7 @@ done
 # ---------------------------------------------------------------- scalelite
 # BIND keeps the listener on loopback (PORT alone would listen on every interface).
 env LOADBALANCER_SECRET=$secret PORT=$lb_port BIND="tcp://127.0.0.1:$lb_port" \
-  SCALELITE_DATA_DIR="$work/data" POLL_INTERVAL=5 RUST_LOG=error \
+  SCALELITE_DATA_DIR="$work/data" POLL_INTERVAL=5 RUST_LOG="$log_level" SCALELITE_LOG_FILE="$work/scalelite-file.log" \
   "$bin" serve >"$work/scalelite.log" 2>&1 &
 pid_of[scalelite]=$!
 lb=http://127.0.0.1:$lb_port
@@ -401,7 +406,7 @@ answers "$url_fwd" SUCCESS || die "getMeetingInfo through scalelite no longer a 
 
 # ---------------------------------------------------------------- report
 echo
-echo "scalelite load bench: $ncpu CPUs, wrk -t$threads -c$conns -d${secs}s, $meetings meetings on 2 simulated servers"
+echo "scalelite load bench: $ncpu CPUs, wrk -t$threads -c$conns -d${secs}s, $meetings meetings on 2 simulated servers, scalelite log level $log_level"
 printf '%-36s %9s %8s %8s %6s %6s  %s\n' "" "req/s" "p50 ms" "p99 ms" "other" "wrk" "server CPU us/req"
 row() {
   awk -v l="$1" -v r="${rps[$2]}" -v a="${p50[$2]}" -v b="${p99[$2]}" -v c="${cpu[$2]}" \
