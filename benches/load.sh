@@ -310,6 +310,15 @@ cpu_ticks() {
   done
   echo "$total"
 }
+# Kernel (system) CPU time (clock ticks) of processes.
+sys_ticks() {
+  local total=0 p t
+  for p in "$@"; do
+    t=$(awk '{print $15}' "/proc/$p/stat" 2>/dev/null) || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
 # Busy CPU time of the whole machine (ticks): user nice system irq softirq steal.
 machine_busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 # CPU seconds of this shell's waited-for children (wrk), from bash's `times`; `times` must run
@@ -333,7 +342,7 @@ wait_quiet() {
 }
 
 # measure <name> <url> <server-pid...>
-declare -A rps p50 p99 errs reqs cpu wrk_cpu other
+declare -A rps p50 p99 errs reqs cpu wrk_cpu other kernel
 measure() {
   local name=$1 url=$2
   shift 2
@@ -342,7 +351,8 @@ measure() {
   check_alive
   local pids=() p
   for p in "$@"; do pids+=($(family "$p")); done
-  local c0 b0 w0 c1 b1 w1 parts=() before=()
+  local c0 b0 w0 c1 b1 w1 k0 k1 parts=() before=()
+  k0=$(sys_ticks $(family "$1"))
   for p in "$@"; do before+=("$(cpu_ticks $(family "$p"))"); done
   times >"$work/times0"
   c0=$(cpu_ticks "${pids[@]}") b0=$(machine_busy) w0=$(children_secs "$work/times0")
@@ -350,6 +360,7 @@ measure() {
     die "wrk failed on $name: $(cat "$work/wrk-$name.txt")"
   times >"$work/times1"
   c1=$(cpu_ticks "${pids[@]}") b1=$(machine_busy) w1=$(children_secs "$work/times1")
+  k1=$(sys_ticks $(family "$1"))
   check_alive
   local line i=0
   line=$(awk '
@@ -368,6 +379,7 @@ measure() {
   ' "$work/wrk-$name.txt") || die "cannot read wrk's output for $name: $(cat "$work/wrk-$name.txt")"
   read -r rps[$name] p50[$name] p99[$name] errs[$name] reqs[$name] <<<"$line"
   cpu[$name]=$(per_req_us "$(awk -v d=$((c1 - c0)) -v t="$tck" 'BEGIN{print d / t}')" "${reqs[$name]}")
+  kernel[$name]=$(per_req_us "$(awk -v d=$((k1 - k0)) -v t="$tck" 'BEGIN{print d / t}')" "${reqs[$name]}")
   if (($# > 1)); then
     for p in "$@"; do
       parts+=("$(per_req_us "$(awk -v d=$(($(cpu_ticks $(family "$p")) - before[i])) -v t="$tck" 'BEGIN{print d / t}')" "${reqs[$name]}")")
@@ -407,11 +419,11 @@ answers "$url_fwd" SUCCESS || die "getMeetingInfo through scalelite no longer a 
 # ---------------------------------------------------------------- report
 echo
 echo "scalelite load bench: $ncpu CPUs, wrk -t$threads -c$conns -d${secs}s, $meetings meetings on 2 simulated servers, scalelite log level $log_level"
-printf '%-36s %9s %8s %8s %6s %6s  %s\n' "" "req/s" "p50 ms" "p99 ms" "other" "wrk" "server CPU us/req"
+printf '%-36s %9s %8s %8s %6s %6s %7s  %s\n' "" "req/s" "p50 ms" "p99 ms" "other" "wrk" "kernel" "server CPU us/req"
 row() {
   awk -v l="$1" -v r="${rps[$2]}" -v a="${p50[$2]}" -v b="${p99[$2]}" -v c="${cpu[$2]}" \
-    -v o="${other[$2]}" -v w="${wrk_cpu[$2]}" \
-    'BEGIN{printf "%-36s %9.0f %8.3f %8.3f %6s %6s  %s\n", l, r, a / 1000, b / 1000, o, w, c}'
+    -v o="${other[$2]}" -v w="${wrk_cpu[$2]}" -v k="${kernel[$2]}" \
+    'BEGIN{printf "%-36s %9.0f %8.3f %8.3f %6s %6s %7s  %s\n", l, r, a / 1000, b / 1000, o, w, k, c}'
 }
 row "(a) join via scalelite" join
 row "(c) nginx static 302" nginx
@@ -426,6 +438,7 @@ if ((slow)); then
 fi
 echo "  other: CPU used by processes outside the bench meanwhile (% of all CPUs; ~0 = clean run)"
 echo "  wrk / server CPU: CPU microseconds per request; (b) is scalelite + BBB, (e) nginx + BBB"
+echo "  kernel: the part of the first server's CPU spent in the kernel (system time), us/request"
 echo
 ratio() { # label numerator denominator goal-op goal
   awk -v l="$1" -v n="$2" -v d="$3" -v op="$4" -v g="$5" 'BEGIN{
