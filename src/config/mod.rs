@@ -5,6 +5,7 @@ mod env;
 mod file;
 mod log;
 mod metrics;
+mod rules;
 mod tls;
 
 pub use self::log::{log_settings, LogConfig, LogFormat};
@@ -13,7 +14,7 @@ pub use env::Env;
 pub use file::{FileConfig, LogSection, ServerSection};
 pub use tls::TlsConfig;
 
-use crate::bbb::{Algorithm, Checksum};
+use crate::bbb::Checksum;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -165,7 +166,8 @@ impl Config {
             );
         }
 
-        let (allowed, outgoing) = checksum_algorithms(env, file.checksum_algorithms, &mut errors);
+        let (allowed, outgoing) =
+            rules::checksum_algorithms(env, file.checksum_algorithms, &mut errors);
 
         let num = |key: &str, file_v: Option<i64>, default: i64, errors: &mut Vec<String>| {
             let v = env.number::<i64>(key, errors).or(file_v).unwrap_or(default);
@@ -219,8 +221,8 @@ impl Config {
             None => num("POLLER_CONCURRENCY", poller.concurrency, 64, &mut errors).max(1),
         };
 
-        let create = param_policy("CREATE", meetings.create, env, &mut errors);
-        let join = param_policy("JOIN", meetings.join, env, &mut errors);
+        let create = rules::param_policy("CREATE", meetings.create, env, &mut errors);
+        let join = rules::param_policy("JOIN", meetings.join, env, &mut errors);
 
         let servers = file.servers.unwrap_or_default();
         for (i, s) in servers.iter().enumerate() {
@@ -343,86 +345,6 @@ impl Config {
         } else {
             Err(errors)
         }
-    }
-}
-
-/// Allowed incoming algorithms and the outgoing one (the strongest allowed; SHA256 when unset).
-fn checksum_algorithms(
-    env: &Env,
-    file: Option<Vec<String>>,
-    errors: &mut Vec<String>,
-) -> (Vec<Algorithm>, Algorithm) {
-    let names: Option<Vec<String>> = env
-        .value("LOADBALANCER_CHECKSUM_ALGORITHM")
-        .map(|v| v.split(':').map(String::from).collect())
-        .or(file);
-    let Some(names) = names else {
-        let all = vec![
-            Algorithm::Sha1,
-            Algorithm::Sha256,
-            Algorithm::Sha384,
-            Algorithm::Sha512,
-        ];
-        return (all, Algorithm::Sha256);
-    };
-    let mut allowed = Vec::new();
-    for n in &names {
-        match Algorithm::from_name(n.trim()) {
-            Some(a) => allowed.push(a),
-            None => errors.push(format!(
-                "LOADBALANCER_CHECKSUM_ALGORITHM: unknown algorithm '{n}' (use SHA1, SHA256, SHA384, SHA512)"
-            )),
-        }
-    }
-    let outgoing = allowed.iter().copied().max().unwrap_or(Algorithm::Sha256);
-    (allowed, outgoing)
-}
-
-fn param_policy(
-    call: &str,
-    file: Option<file::ParamRules>,
-    env: &Env,
-    errors: &mut Vec<String>,
-) -> ParamPolicy {
-    let file = file.unwrap_or_default();
-    let from_map =
-        |m: Option<serde_yaml::Mapping>, errors: &mut Vec<String>| -> Vec<(String, String)> {
-            m.unwrap_or_default()
-                .into_iter()
-                .filter_map(|(k, v)| match (yaml_scalar(&k), yaml_scalar(&v)) {
-                    (Some(k), Some(v)) => Some((k, v)),
-                    _ => {
-                        errors.push(format!(
-                            "meetings.{}: parameters must be scalars",
-                            call.to_lowercase()
-                        ));
-                        None
-                    }
-                })
-                .collect()
-        };
-    let file_defaults = from_map(file.defaults, errors);
-    let file_overrides = from_map(file.overrides, errors);
-    ParamPolicy {
-        exclude: env
-            .list(&format!("{call}_EXCLUDE_PARAMS"))
-            .or(file.exclude)
-            .unwrap_or_default(),
-        defaults: env
-            .pairs(&format!("DEFAULT_{call}_PARAMS"), errors)
-            .unwrap_or(file_defaults),
-        overrides: env
-            .pairs(&format!("OVERRIDE_{call}_PARAMS"), errors)
-            .unwrap_or(file_overrides),
-    }
-}
-
-fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
-    match v {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

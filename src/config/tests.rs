@@ -1,5 +1,6 @@
 //! Configuration: defaults, env overlay, validation.
 use super::*;
+use crate::bbb::Algorithm;
 
 fn env(pairs: &[(&str, &str)]) -> Env {
     Env(pairs

@@ -4,6 +4,7 @@
 mod access_log;
 mod create;
 mod forward;
+mod health;
 mod join;
 mod meetings;
 pub mod params;
@@ -154,9 +155,9 @@ impl ProxyHttp for Gateway {
         ctx.log.call = route.name();
         ctx.log.action = route.action();
         let outcome = match route {
-            Route::Health => Ok(health(&state).await),
+            Route::Health => Ok(health::health(&state).await),
             Route::Unsupported => Err(ApiError::UnsupportedRequest),
-            Route::Index => Ok(index(&state)),
+            Route::Index => Ok(health::index(&state)),
             Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
             Route::Api(action) => match self.api(&state, session, action, ctx).await {
                 Ok(Step::Reply(r)) => Ok(r),
@@ -367,48 +368,4 @@ impl Gateway {
             _ => forward::prepare(state, call).await,
         }
     }
-}
-
-fn index(state: &State) -> Reply {
-    let mut fields = vec![("version", "2.0")];
-    if let Some(build) = state.config.build_number.as_deref() {
-        fields.push(("build", build));
-    }
-    Reply::xml(crate::bbb::xml::success(&fields))
-}
-
-/// How long the store may take to answer the health check (the database bounds its own ping).
-const HEALTH_STORE_TIMEOUT: Duration = Duration::from_millis(2500);
-
-/// 200 `success` when the store and the database both answer; 503 naming every failing part
-/// otherwise (Scalelite answers 200 even then, which load balancers cannot act on).
-async fn health(state: &State) -> Reply {
-    let store = async {
-        match tokio::time::timeout(HEALTH_STORE_TIMEOUT, state.store.ping()).await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("store: {e}")),
-            Err(_) => Some(format!(
-                "store: no answer within {} s",
-                HEALTH_STORE_TIMEOUT.as_secs_f64()
-            )),
-        }
-    };
-    let database = async {
-        state
-            .database
-            .ping()
-            .await
-            .err()
-            .map(|e| format!("database: {e}"))
-    };
-    let (store, database) = tokio::join!(store, database);
-    let failures: Vec<String> = [store, database].into_iter().flatten().collect();
-    if failures.is_empty() {
-        return Reply::text(200, "success");
-    }
-    log::warn!("health check failed: {}", failures.join("; "));
-    Reply::text(
-        503,
-        &format!("Health Check Failure: {}", failures.join("; ")),
-    )
 }
