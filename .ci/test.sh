@@ -22,6 +22,8 @@ command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# The TLS tests make their certificates with openssl (redis-server: Debian's is built with TLS).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi

@@ -106,7 +106,8 @@ impl Shared {
     async fn open_store(&self) -> Result<Arc<dyn Store>, String> {
         let cfg = &self.config;
         if let Some(url) = &cfg.redis_url {
-            let store = RedisStore::connect(url, &cfg.redis_namespace, cfg.meeting_ttl)
+            let ca = cfg.redis_ca.as_ref().map(|ca| &ca.pem[..]);
+            let store = RedisStore::connect_with_ca(url, ca, &cfg.redis_namespace, cfg.meeting_ttl)
                 .await
                 .map_err(|e| e.to_string())?;
             return Ok(Arc::new(store));

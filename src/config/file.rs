@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub metrics_listen: Option<String>,
     /// A CA bundle (PEM) for verifying `https://` BBB servers signed by a private CA.
     pub upstream_ca_file: Option<String>,
+    /// A CA bundle (PEM) for verifying a `rediss://` REDIS_URL signed by a private CA.
+    pub redis_ca_file: Option<String>,
     /// The recordings database: `postgres://…` or `sqlite://…` (DATABASE_URL wins).
     pub database_url: Option<String>,
 }

@@ -5,6 +5,7 @@ mod env;
 mod file;
 mod log;
 mod metrics;
+mod redis;
 mod rules;
 mod tls;
 
@@ -12,6 +13,7 @@ pub use self::log::{log_settings, LogConfig, LogFormat};
 pub use database::DatabaseConfig;
 pub use env::Env;
 pub use file::{FileConfig, LogSection, ServerSection};
+pub use redis::RedisCa;
 pub use tls::TlsConfig;
 
 use crate::bbb::Checksum;
@@ -84,6 +86,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Key prefix in Redis (REDIS_NAMESPACE; Scalelite's production default).
     pub redis_namespace: String,
+    /// Roots for a `rediss://` Redis signed by a private CA (system roots otherwise).
+    pub redis_ca: Option<RedisCa>,
     /// TLS termination, when configured.
     pub tls: Option<TlsConfig>,
     /// CA bundle for `https://` BBB servers (system roots otherwise).
@@ -334,6 +338,7 @@ impl Config {
                 .value("REDIS_NAMESPACE")
                 .map(String::from)
                 .unwrap_or_else(|| "scalelite".into()),
+            redis_ca: redis::ca_file(file.redis_ca_file, env, env.value("REDIS_URL"), &mut errors),
             tls: tls::tls_config(file.tls, env, &mut errors),
             upstream_ca_file: tls::ca_file(file.upstream_ca_file, env, &mut errors),
             metrics_listen: metrics::listen(file.metrics_listen, env, &mut errors),

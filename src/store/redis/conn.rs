@@ -1,10 +1,14 @@
 //! The connection to Redis: one multiplexed connection that reconnects by itself after errors,
 //! replaced by a fresh one when a call timed out (a peer that stopped answering without closing
 //! the connection is not waited on again).
+//!
+//! `rediss://` connects over TLS (rustls with ring, as Pingora's TLS), verifying the server
+//! against the system's CA certificates or, when given, a PEM bundle of private roots. A failed
+//! handshake is an ordinary connection error: the store is unavailable until one succeeds.
 
 use crate::store::{StoreError, StoreResult};
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, RedisError};
+use ::redis::{Client, ConnectionAddr, RedisError, TlsCertificates};
 use parking_lot::Mutex;
 use std::time::Duration;
 
@@ -20,9 +24,28 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    /// Parse `url`; the connection itself is made on first use.
-    pub fn open(url: &str, timeout: Duration) -> StoreResult<Conn> {
-        let client = Client::open(url).map_err(unavailable)?;
+    /// Parse `url`; the connection itself is made on first use. `ca` (PEM) replaces the system
+    /// roots for a `rediss://` URL.
+    pub fn open(url: &str, ca: Option<&[u8]>, timeout: Duration) -> StoreResult<Conn> {
+        let client = match ca {
+            Some(pem) => Client::build_with_tls(
+                url,
+                TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                },
+            ),
+            None => Client::open(url),
+        }
+        .map_err(unavailable)?;
+        if matches!(
+            client.get_connection_info().addr(),
+            ConnectionAddr::TcpTls { .. }
+        ) {
+            // The client builds its rustls config from the process-wide provider: make sure it
+            // is ring (Pingora installs the same one; whoever comes second is refused, harmlessly).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let manager = Self::manager(&client, timeout)?;
         Ok(Conn {
             client,

@@ -44,17 +44,29 @@ enum Saved {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url` (`redis://[[user]:password@]host[:port][/db]`; no TLS),
-    /// with every key under `<namespace>:`. The connection is made on first use and re-made
-    /// after failures, so this fails only for a malformed URL; while Redis is unreachable each
-    /// call fails with `StoreError::Unavailable`. Must be called inside the tokio runtime that
-    /// will use the store (the connection's background tasks run there).
+    /// A store on the Redis at `url` (`redis://[[user]:password@]host[:port][/db]`, or
+    /// `rediss://…` for TLS verified against the system roots), with every key under
+    /// `<namespace>:`. The connection is made on first use and re-made after failures, so this
+    /// fails only for a malformed URL; while Redis is unreachable each call fails with
+    /// `StoreError::Unavailable`. Must be called inside the tokio runtime that will use the
+    /// store (the connection's background tasks run there).
     pub async fn connect(
         url: &str,
         namespace: &str,
         meeting_ttl: Duration,
     ) -> Result<RedisStore, StoreError> {
-        let conn = Arc::new(Conn::open(url, DEFAULT_TIMEOUT)?);
+        Self::connect_with_ca(url, None, namespace, meeting_ttl).await
+    }
+
+    /// As `connect`; a `rediss://` server is verified against the PEM roots `ca` when given
+    /// (a private CA) instead of the system's. With `ca`, `url` must be `rediss://`.
+    pub async fn connect_with_ca(
+        url: &str,
+        ca: Option<&[u8]>,
+        namespace: &str,
+        meeting_ttl: Duration,
+    ) -> Result<RedisStore, StoreError> {
+        let conn = Arc::new(Conn::open(url, ca, DEFAULT_TIMEOUT)?);
         let prefix = if namespace.is_empty() {
             String::new()
         } else {
