@@ -13,6 +13,9 @@ use std::time::Duration;
 /// A running instance's admin API.
 pub struct Admin {
     url: String,
+    /// URL_HOST, sent as the Host header: with it set, the instance refuses other hosts
+    /// (Scalelite's host authorisation), such as the 127.0.0.1 the CLI connects to.
+    host: Option<String>,
     secret: String,
     algo: Algorithm,
     connector: Connector,
@@ -50,6 +53,7 @@ impl Admin {
     pub fn new(url: String, config: &Config) -> Admin {
         Admin {
             url,
+            host: config.url_host.clone().filter(|h| !h.trim().is_empty()),
             secret: config
                 .checksum
                 .secrets()
@@ -90,7 +94,10 @@ impl Admin {
                 self.url
             ))
         };
-        let ep = Endpoint::resolve(&self.url).await.map_err(unreachable)?;
+        let mut ep = Endpoint::resolve(&self.url).await.map_err(unreachable)?;
+        if let Some(host) = &self.host {
+            ep.authority = host.trim().to_string();
+        }
         let base = format!("{}scalelite/api/", ep.base_path);
         let path = signed_path(&base, action, params, &self.secret, self.algo);
         let (status, raw) = self

@@ -72,6 +72,9 @@ pub struct Config {
     pub checksum: Checksum,
     pub build_number: Option<String>,
     pub url_host: Option<String>,
+    /// MULTITENANCY_ENABLED is exactly `true`: tenants' sub-domains of URL_HOST are accepted
+    /// hosts (Scalelite compares this flag case-sensitively for its host list).
+    pub url_host_subdomains: bool,
     pub server_id_is_hostname: bool,
     pub max_meeting_duration: u64,
     pub meeting_ttl: Duration,
@@ -268,6 +271,7 @@ impl Config {
                 .map(String::from)
                 .or(file.build_number),
             url_host: env.value("URL_HOST").map(String::from).or(file.url_host),
+            url_host_subdomains: env.get("MULTITENANCY_ENABLED") == Some("true"),
             server_id_is_hostname: env
                 .flag("SERVER_ID_IS_HOSTNAME")
                 .or(file.server_id_is_hostname)

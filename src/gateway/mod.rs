@@ -5,6 +5,7 @@ mod access_log;
 mod create;
 mod forward;
 mod health;
+mod host;
 mod join;
 mod meetings;
 pub mod params;
@@ -32,13 +33,20 @@ const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub struct Gateway {
     shared: Arc<Shared>,
+    /// URL_HOST's host authorisation, when set.
+    hosts: Option<host::HostRule>,
     state: tokio::sync::OnceCell<Arc<State>>,
 }
 
 impl Gateway {
     pub fn new(shared: Arc<Shared>) -> Self {
+        let hosts = host::HostRule::new(
+            shared.config.url_host.as_deref(),
+            shared.config.url_host_subdomains,
+        );
         Gateway {
             shared,
+            hosts,
             state: tokio::sync::OnceCell::new(),
         }
     }
@@ -134,6 +142,20 @@ impl ProxyHttp for Gateway {
         {
             // Shutting down: this answer closes the connection, the next request reconnects.
             session.set_keepalive(None);
+        }
+        if let Some(rule) = &self.hosts {
+            let req = session.req_header();
+            let header = |name: &str| req.headers.get(name).map(|v| v.as_bytes());
+            if !rule.allows(
+                req.uri.path(),
+                header("host").or(req.uri.authority().map(|a| a.as_str().as_bytes())),
+                header("x-forwarded-host"),
+            ) {
+                ctx.log.call = "blocked_host";
+                ctx.log.result = "403".into();
+                respond::send(session, host::blocked()).await?;
+                return Ok(true);
+            }
         }
         if let Some(location) = self.https_redirect(session, &route) {
             respond::send(session, Reply::moved(location)).await?;
