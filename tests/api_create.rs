@@ -242,3 +242,53 @@ async fn recreate_on_a_cordoned_server() {
     assert_eq!(asked, [running("m33"), running("m34")]);
     assert_eq!(creates(&s).len(), 1);
 }
+
+/// A multipart/form-data body: its text fields are parameters like a URL-encoded form's (Rails
+/// merges both), its file parts are ignored, and the checksum still covers only the query.
+#[tokio::test]
+async fn multipart_form_fields_are_parameters() {
+    let s = sim("sim-secret").await;
+    let gw = Gateway::start(&[]).await;
+    gw.add_server(&s).await;
+    let part = |name: &str, value: &str| {
+        format!("--B0uNd\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    };
+    let file = "--B0uNd\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.pdf\"\r\n\
+                Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n";
+    let body = format!(
+        "{}{}{file}--B0uNd--\r\n",
+        part("meetingID", "multi part"),
+        part("name", "Multipart meeting"),
+    );
+    let ctype = "multipart/form-data; boundary=B0uNd";
+    let r = gw
+        .send("POST", &gw.api("create", ""), Some(ctype), &body)
+        .await;
+    r.assert_success();
+    let m = s
+        .meeting("multi part")
+        .expect("created from the multipart fields");
+    assert_eq!(m.name, "Multipart meeting");
+    let sent = s.requests_for("create");
+    assert!(
+        !sent[0].params.iter().any(|(k, _)| k == "upload"),
+        "{sent:?}"
+    );
+
+    let body = format!("{}--B0uNd--\r\n", part("meetingID", "multi part"));
+    let r = gw
+        .send("POST", &gw.api("getMeetingInfo", ""), Some(ctype), &body)
+        .await;
+    r.assert_xml("meetingID", "multi part");
+
+    // A body that is not multipart as announced is refused with the call's error envelope.
+    let r = gw
+        .send(
+            "POST",
+            &gw.api("getMeetingInfo", ""),
+            Some(ctype),
+            "no boundary here",
+        )
+        .await;
+    r.assert_failed("internalError", None);
+}

@@ -3,6 +3,7 @@
 
 mod access_log;
 mod create;
+mod form;
 mod forward;
 mod health;
 mod host;
@@ -357,10 +358,15 @@ impl Gateway {
         let mut xml_body = None;
         if post && !stream {
             let body = request::read_body(session, BODY_LIMIT).await?;
-            if request::is_form(media_type.as_deref()) {
-                params.merge(Params::parse(&String::from_utf8_lossy(&body)));
-            } else if request::is_xml(media_type.as_deref()) && !body.is_empty() {
-                xml_body = Some(body);
+            if request::is_xml(media_type.as_deref()) {
+                xml_body = Some(body).filter(|b| !b.is_empty());
+            } else {
+                let content_type = session
+                    .req_header()
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                params.merge(form::params(media_type.as_deref(), content_type, body).await?);
             }
         }
         ctx.log.meeting = params.present("meetingID").map(String::from);

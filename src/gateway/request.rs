@@ -176,10 +176,6 @@ pub fn is_xml(media_type: Option<&str>) -> bool {
     media_type.is_some_and(|m| XML_TYPES.contains(&m))
 }
 
-pub fn is_form(media_type: Option<&str>) -> bool {
-    media_type == Some("application/x-www-form-urlencoded")
-}
-
 /// Read the whole request body (bounded). Answers `100 Continue` first when asked to.
 pub async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, ApiError> {
     let expects = session
