@@ -60,6 +60,12 @@ impl State {
         if let Some(s) = self.registry.server(id) {
             return Ok(Some(s));
         }
+        self.fresh_server(id).await
+    }
+
+    /// A server as the store has it now (and noted in the registry): for decisions the
+    /// registry's snapshot, up to a refresh old, must not make alone.
+    pub async fn fresh_server(&self, id: &str) -> Result<Option<Server>, ApiError> {
         let found = self.store.server(id).await.map_err(self.store_error())?;
         if let Some(s) = &found {
             self.registry.note(s);

@@ -19,12 +19,20 @@ pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
         .await
         .map_err(state.store_error())?
         .ok_or(ApiError::MeetingNotFound)?;
-    let server = state
+    let mut server = state
         .server(&meeting.server_id)
         .await?
         .ok_or(ApiError::MeetingNotFound)?;
     if !server.accepts_joins() {
-        return Err(ApiError::ServerUnavailable);
+        // This instance's snapshot may be a refresh behind another instance's poller, which
+        // may just have brought the server online: refuse only on the store's word.
+        server = state
+            .fresh_server(&meeting.server_id)
+            .await?
+            .ok_or(ApiError::MeetingNotFound)?;
+        if !server.accepts_joins() {
+            return Err(ApiError::ServerUnavailable);
+        }
     }
     let forwarded = params::forwarded(&call.params, &state.config.join, &[]);
     let location = signed_path(
