@@ -27,6 +27,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
+# tests/metrics.rs lints the scrape with Prometheus' promtool (Debian package prometheus) when
+# it is there; without it that one check is skipped, so a failed install does not stop the run.
+if ! command -v promtool >/dev/null 2>&1; then
+  apt_install --no-install-recommends prometheus || echo "test.sh: promtool unavailable; tests/metrics.rs skips its promtool lint" >&2
+fi
 
 # Redis for the Redis store tests: the one given in REDIS_URL, the local default, or our own.
 if [ -z "${REDIS_URL:-}" ]; then
