@@ -12,52 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Run openssl in `dir`, failing the test with its output.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl (install the openssl package)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A self-signed CA `<name>.pem` / `<name>.key` in `dir`.
-fn make_ca(dir: &Path, name: &str) -> PathBuf {
-    let (pem, key, subj) = (
-        format!("{name}.pem"),
-        format!("{name}.key"),
-        format!("/CN=Test Redis CA {name}"),
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            &subj,
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-        ],
-    );
-    dir.join(pem)
-}
-
 /// A redis-server of this test's own that only speaks TLS (certificate for IP 127.0.0.1,
 /// signed by `ca.pem`); killed on drop.
 struct TlsRedis {
@@ -70,47 +24,8 @@ impl TlsRedis {
     fn start() -> TlsRedis {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path();
-        make_ca(d, "ca");
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                "redis.key",
-                "-out",
-                "redis.csr",
-            ],
-        );
-        std::fs::write(
-            d.join("ext.cnf"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-        )
-        .expect("ext.cnf");
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "redis.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "1",
-                "-extfile",
-                "ext.cnf",
-                "-out",
-                "redis.pem",
-            ],
-        );
+        certs::ca(d, "ca");
+        certs::signed(d, "ca", "redis", "127.0.0.1", "IP:127.0.0.1");
         let port = free_port();
         let log = File::create(d.join("redis.log")).expect("log file");
         let mut child = Command::new("redis-server")
@@ -248,7 +163,7 @@ async fn the_store_verifies_the_server_against_the_given_roots() {
     // Not trusted: the system roots (no CA given) and another private CA. Each call fails as
     // Redis being unavailable, in time.
     let other = tempfile::tempdir().expect("tempdir");
-    let other_pem = std::fs::read(make_ca(other.path(), "other")).expect("other.pem");
+    let other_pem = std::fs::read(certs::ca(other.path(), "other")).expect("other.pem");
     for ca in [None, Some(&other_pem[..])] {
         let store = RedisStore::connect_with_ca(&redis.url(), ca, &namespace(), ttl)
             .await
@@ -372,7 +287,7 @@ fn serve_test(redis_url: &str, ca: &Path) -> (Option<i32>, String) {
 #[test]
 fn a_bad_ca_file_is_a_config_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let good = make_ca(dir.path(), "good");
+    let good = certs::ca(dir.path(), "good");
     let garbage = dir.path().join("garbage.pem");
     std::fs::write(&garbage, "this is not a certificate\n").expect("garbage");
     let missing = dir.path().join("missing.pem");

@@ -6,29 +6,7 @@ use std::process::Command;
 
 /// A self-signed certificate for `localhost`, written into `dir`.
 fn self_signed(dir: &std::path::Path) -> (String, String) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let ok = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl")
-        .status
-        .success();
-    assert!(ok, "openssl could not make a certificate");
+    let (cert, key) = certs::self_signed(dir, "cert", "localhost", "DNS:localhost,IP:127.0.0.1");
     (cert.display().to_string(), key.display().to_string())
 }
 

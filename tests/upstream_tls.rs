@@ -3,7 +3,6 @@
 //! server is never trusted (stays offline).
 mod common;
 use common::*;
-use std::process::Command;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
@@ -12,71 +11,9 @@ use tokio_rustls::rustls;
 fn private_ca(
     dir: &std::path::Path,
 ) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let p = |name: &str| dir.join(name);
-    let run = |args: &[&str]| {
-        let ok = Command::new("openssl")
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("openssl")
-            .status
-            .success();
-        assert!(ok, "openssl {args:?} failed");
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=Test BBB CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "bbb.key",
-        "-out",
-        "bbb.csr",
-    ]);
-    std::fs::write(
-        p("ext.cnf"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
-    )
-    .expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "bbb.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "bbb.pem",
-    ]);
-    (p("ca.pem"), p("bbb.pem"), p("bbb.key"))
+    let ca = certs::ca(dir, "ca");
+    let (cert, key) = certs::signed(dir, "ca", "bbb", "localhost", "DNS:localhost");
+    (ca, cert, key)
 }
 
 /// A TLS front for a simulated BBB server: terminates TLS and relays bytes to it.

@@ -5,6 +5,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod bbb;
+pub mod certs;
 mod pool;
 mod redis_env;
 mod response;
