@@ -301,24 +301,19 @@ tck=$(getconf CLK_TCK)
 ncpu=$(nproc)
 # pids of a process and its children (nginx's workers)
 family() { echo "$1" $(pgrep -P "$1" 2>/dev/null || true); }
-# CPU time (clock ticks) of processes, all their threads included.
-cpu_ticks() {
-  local total=0 p t
+# CPU time (clock ticks) of processes, all their threads included: user + system, or with
+# ticks_of, the /proc/<pid>/stat expression given (e.g. $15, system time only).
+ticks_of() {
+  local expr=$1 total=0 p t
+  shift
   for p in "$@"; do
-    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || t=0
+    t=$(awk "{print $expr}" "/proc/$p/stat" 2>/dev/null) || t=0
     total=$((total + ${t:-0}))
   done
   echo "$total"
 }
-# Kernel (system) CPU time (clock ticks) of processes.
-sys_ticks() {
-  local total=0 p t
-  for p in "$@"; do
-    t=$(awk '{print $15}' "/proc/$p/stat" 2>/dev/null) || t=0
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
-}
+cpu_ticks() { ticks_of '$14 + $15' "$@"; }
+sys_ticks() { ticks_of '$15' "$@"; }
 # Busy CPU time of the whole machine (ticks): user nice system irq softirq steal.
 machine_busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 # CPU seconds of this shell's waited-for children (wrk), from bash's `times`; `times` must run

@@ -85,10 +85,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env(pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+        Env::from_pairs(pairs)
     }
 
     fn parse(file: Option<&str>, pairs: &[(&str, &str)]) -> (DatabaseConfig, Vec<String>) {

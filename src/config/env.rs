@@ -10,6 +10,14 @@ impl Env {
         Env(std::env::vars().collect())
     }
 
+    /// An environment of exactly these variables (tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Env(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }

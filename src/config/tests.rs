@@ -3,10 +3,7 @@ use super::*;
 use crate::bbb::Algorithm;
 
 fn env(pairs: &[(&str, &str)]) -> Env {
-    Env(pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect())
+    Env::from_pairs(pairs)
 }
 
 #[test]
