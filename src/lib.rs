@@ -1,14 +1,20 @@
 //! Scalelite on Pingora: a load balancer that makes a pool of BigBlueButton servers look like one.
+//!
+//! The library's API is what the binary, the tests and the benches use: `app::run`, `cli`,
+//! `config`, `logging`, the BBB vocabulary (`bbb`), the stores (`store`), placement (`pool`) and
+//! the BBB simulator. Everything else is internal; ARCHITECTURE.md maps it.
 
-pub mod admin;
+mod admin;
 pub mod app;
 pub mod bbb;
 pub mod cli;
 pub mod config;
-pub mod db;
-pub mod gateway;
+mod db;
+mod gateway;
 pub mod logging;
-pub mod metrics;
+mod metrics;
 pub mod pool;
 pub mod simulator;
+mod state;
 pub mod store;
+mod web;

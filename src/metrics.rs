@@ -2,7 +2,6 @@
 //! serves on its own listener). Names follow Prometheus conventions: `scalelite_` prefix,
 //! base units (seconds), `_total` counters.
 
-use crate::store::Server;
 use prometheus::{
     register_gauge_vec, register_histogram, register_histogram_vec, register_int_counter_vec,
     register_int_gauge_vec, GaugeVec, Histogram, HistogramVec, IntCounterVec, IntGaugeVec,
@@ -164,8 +163,21 @@ pub fn poll_cycle(took: Duration) {
     }
 }
 
+/// What the per-server gauges show of one server.
+pub struct ServerGauges<'a> {
+    pub id: &'a str,
+    pub online: bool,
+    /// `enabled`, `cordoned` or `disabled`.
+    pub state: &'a str,
+    pub load: Option<f64>,
+    pub meetings: u64,
+    pub users: u64,
+    pub videos: u64,
+    pub largest_meeting: u64,
+}
+
 /// Replace the per-server gauges with the servers as they are now (deleted ones disappear).
-pub fn servers(servers: &[Server]) {
+pub fn servers<'a>(servers: impl IntoIterator<Item = ServerGauges<'a>>) {
     let Some(m) = get() else { return };
     let per_server = [
         &m.server_online,
@@ -180,30 +192,22 @@ pub fn servers(servers: &[Server]) {
         g.reset();
     }
     for s in servers {
-        let id = s.id.as_str();
+        let id = s.id;
         m.server_online
             .with_label_values(&[id])
             .set(f64::from(u8::from(s.online)));
-        let current = s.effective_state().as_str();
         for state in ["enabled", "cordoned", "disabled"] {
             m.server_state
                 .with_label_values(&[id, state])
-                .set(f64::from(u8::from(state == current)));
+                .set(f64::from(u8::from(state == s.state)));
         }
         if let Some(load) = s.load {
             m.server_load.with_label_values(&[id]).set(load);
         }
-        m.server_meetings
-            .with_label_values(&[id])
-            .set(s.stats.meetings as f64);
-        m.server_users
-            .with_label_values(&[id])
-            .set(s.stats.users as f64);
-        m.server_videos
-            .with_label_values(&[id])
-            .set(s.stats.videos as f64);
-        m.server_largest_meeting
-            .with_label_values(&[id])
-            .set(s.stats.largest_meeting as f64);
+        let count = |g: &GaugeVec, v: u64| g.with_label_values(&[id]).set(v as f64);
+        count(&m.server_meetings, s.meetings);
+        count(&m.server_users, s.users);
+        count(&m.server_videos, s.videos);
+        count(&m.server_largest_meeting, s.largest_meeting);
     }
 }

@@ -4,31 +4,19 @@
 
 use super::servers::server_json;
 use super::{error, json_string, AdminCall};
-use crate::app::State;
 use crate::bbb::client::{BbbClient, UpstreamError};
-use crate::bbb::Params;
-use crate::config::Timeouts;
-use crate::gateway::respond::Reply;
-use crate::pool::Registry;
+use crate::bbb::{Params, Target};
+use crate::state::State;
 use crate::store::{Meeting, Server, StoreError};
+use crate::web::Reply;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The answer to a CLI action, or `None` when `action` is not one.
-pub async fn dispatch(state: &State, action: &str, call: &AdminCall) -> Option<Reply> {
-    let result = match action {
-        "getStatus" => get_status(state).await,
-        "getMeetingList" => get_meeting_list(state).await,
-        "endMeetings" => end_meetings(state, call).await,
-        "pollNow" => {
-            state.poll_now.notify_one();
-            Ok(Reply::json(200, &json!({ "success": "Poll requested" })))
-        }
-        "syncServers" => super::sync::sync_servers(state, call).await,
-        _ => return None,
-    };
-    Some(result.unwrap_or_else(|r| r))
+/// POST pollNow: wake the poller now (on this instance; with Redis the lease holder polls).
+pub(super) async fn poll_now(state: &State, _call: &AdminCall) -> Result<Reply, Reply> {
+    state.poll_now.notify_one();
+    Ok(Reply::json(200, &json!({ "success": "Poll requested" })))
 }
 
 fn store_failure(e: StoreError) -> Reply {
@@ -37,7 +25,7 @@ fn store_failure(e: StoreError) -> Reply {
 }
 
 /// GET getStatus: every server (sorted by id; `[]` when none) with the poller's statistics.
-async fn get_status(state: &State) -> Result<Reply, Reply> {
+pub(super) async fn get_status(state: &State, _call: &AdminCall) -> Result<Reply, Reply> {
     let mut servers = state.store.servers().await.map_err(store_failure)?;
     servers.sort_by(|a, b| a.id.cmp(&b.id));
     let list = servers
@@ -58,7 +46,7 @@ async fn get_status(state: &State) -> Result<Reply, Reply> {
 
 /// GET getMeetingList: the meetings the load balancer knows, with their server (sorted by id;
 /// `server_url` is null for a meeting whose server was removed).
-async fn get_meeting_list(state: &State) -> Result<Reply, Reply> {
+pub(super) async fn get_meeting_list(state: &State, _call: &AdminCall) -> Result<Reply, Reply> {
     let mut meetings = state.store.meetings().await.map_err(store_failure)?;
     meetings.sort_by(|a, b| a.id.cmp(&b.id));
     let servers: HashMap<String, Server> = state
@@ -84,25 +72,15 @@ async fn get_meeting_list(state: &State) -> Result<Reply, Reply> {
 }
 
 /// Ask a BBB server to end a meeting, with the moderator password the load balancer stored.
-pub async fn end_on_bbb(
+pub(super) async fn end_on_bbb(
     client: &BbbClient,
-    registry: &Registry,
-    server: &Server,
+    target: Target<'_>,
     meeting: &Meeting,
-    timeouts: Timeouts,
-) -> Result<(), String> {
-    let ep = registry.endpoint(&server.url).await?;
+) -> Result<(), UpstreamError> {
     let mut params = Params::new();
     params.insert("meetingID", &meeting.id);
     params.insert("password", &meeting.moderator_pw);
-    client
-        .api(&ep, &server.secret, "end", &params, None, timeouts)
-        .await
-        .map(|_| ())
-        .map_err(|e| match e {
-            UpstreamError::Failed { key, message } => format!("{key}: {message}"),
-            other => other.to_string(),
-        })
+    client.call(target, "end", &params, None).await.map(|_| ())
 }
 
 /// POST endMeetings: forget meetings and end them on their BBB servers, like Scalelite's
@@ -110,7 +88,7 @@ pub async fn end_on_bbb(
 /// else 404 and nothing changes), or `{"server_id": "..."}`, or neither (every meeting);
 /// `"skip_end": true` only forgets. Answers `{"meetings": [{"id", "server_id", "error"}]}`,
 /// `error` being null when BBB ended the meeting (or when the end call was skipped).
-async fn end_meetings(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+pub(super) async fn end_meetings(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let body = call.body.clone().unwrap_or_default();
     let skip_end = matches!(body.get("skip_end"), Some(Value::Bool(true)));
     let meetings: Vec<Meeting> = match body.get("ids") {
@@ -142,18 +120,23 @@ async fn end_meetings(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     for (i, m) in meetings.into_iter().enumerate() {
         let server = state.server(&m.server_id).await.ok().flatten();
         let timeouts = server.as_ref().map(|s| state.timeouts_for(s));
-        let (store, client, registry) = (
-            state.store.clone(),
-            state.client.clone(),
-            state.registry.clone(),
-        );
+        let (store, client) = (state.store.clone(), state.client.clone());
         let limit = limit.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire().await;
             let mut outcome = store.delete_meeting(&m.id).await.map_err(|e| e.to_string());
             if outcome.is_ok() && !skip_end {
                 outcome = match (&server, timeouts) {
-                    (Some(s), Some(t)) => end_on_bbb(&client, &registry, s, &m, t).await,
+                    (Some(s), Some(timeouts)) => {
+                        let target = Target {
+                            url: &s.url,
+                            secret: &s.secret,
+                            timeouts,
+                        };
+                        end_on_bbb(&client, target, &m)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
                     _ => Err(format!("Couldn't find server with id={}", m.server_id)),
                 };
             }

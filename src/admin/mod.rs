@@ -4,13 +4,126 @@
 mod cli_api;
 mod servers;
 pub mod sync;
+mod tenants;
 
-use crate::app::State;
 use crate::bbb::{ApiError, Params};
-use crate::gateway::request::{self, BodyRule};
-use crate::gateway::respond::Reply;
+use crate::state::State;
+use crate::web::{self, BodyRule, Methods, Reply};
+use futures_util::future::BoxFuture;
 use pingora_proxy::Session;
 use serde_json::{json, Value};
+
+/// An admin call's handler: the answer, or the error answer (both JSON, or a BBB envelope).
+type Handler = for<'a> fn(&'a State, AdminCall) -> BoxFuture<'a, Result<Reply, Reply>>;
+
+/// One admin call: its name, the methods its route accepts and its handler.
+struct AdminAction {
+    name: &'static str,
+    methods: Methods,
+    handler: Handler,
+}
+
+/// Wraps an `async fn(&State, &AdminCall) -> Result<Reply, Reply>` as a table handler.
+macro_rules! handler {
+    ($f:path) => {
+        |state, call| Box::pin(async move { $f(state, &call).await })
+    };
+}
+
+/// Every admin call: Scalelite's (servers, tenants), then the ones behind the `scalelite` CLI.
+/// Adding a call is one entry here and one handler.
+const ACTIONS: &[AdminAction] = &[
+    AdminAction {
+        name: "getServers",
+        methods: Methods::Get,
+        handler: handler!(servers::get_servers),
+    },
+    AdminAction {
+        name: "getServerInfo",
+        methods: Methods::Get,
+        handler: handler!(servers::get_server_info),
+    },
+    AdminAction {
+        name: "addServer",
+        methods: Methods::Post,
+        handler: handler!(servers::add_server),
+    },
+    AdminAction {
+        name: "updateServer",
+        methods: Methods::Post,
+        handler: handler!(servers::update_server),
+    },
+    AdminAction {
+        name: "deleteServer",
+        methods: Methods::Post,
+        handler: handler!(servers::delete_server),
+    },
+    AdminAction {
+        name: "panicServer",
+        methods: Methods::Post,
+        handler: handler!(servers::panic),
+    },
+    AdminAction {
+        name: "getTenants",
+        methods: Methods::Get,
+        handler: handler!(tenants::disabled),
+    },
+    AdminAction {
+        name: "getTenantInfo",
+        methods: Methods::Get,
+        handler: handler!(tenants::disabled),
+    },
+    AdminAction {
+        name: "addTenant",
+        methods: Methods::Post,
+        handler: handler!(tenants::disabled),
+    },
+    AdminAction {
+        name: "updateTenant",
+        methods: Methods::Post,
+        handler: handler!(tenants::disabled),
+    },
+    AdminAction {
+        name: "deleteTenant",
+        methods: Methods::Post,
+        handler: handler!(tenants::disabled),
+    },
+    // Not Scalelite's: the calls behind the `scalelite` CLI (cli_api.rs, sync.rs).
+    AdminAction {
+        name: "getStatus",
+        methods: Methods::Get,
+        handler: handler!(cli_api::get_status),
+    },
+    AdminAction {
+        name: "getMeetingList",
+        methods: Methods::Get,
+        handler: handler!(cli_api::get_meeting_list),
+    },
+    AdminAction {
+        name: "endMeetings",
+        methods: Methods::Post,
+        handler: handler!(cli_api::end_meetings),
+    },
+    AdminAction {
+        name: "pollNow",
+        methods: Methods::Post,
+        handler: handler!(cli_api::poll_now),
+    },
+    AdminAction {
+        name: "syncServers",
+        methods: Methods::Post,
+        handler: handler!(sync::sync_servers),
+    },
+];
+
+fn find(action: &str) -> Option<&'static AdminAction> {
+    ACTIONS.iter().find(|a| a.name == action)
+}
+
+/// Whether `/scalelite/api/<action>` is routed for this method (otherwise: unsupportedRequest).
+pub(crate) fn accepts(action: &str, method: &http::Method) -> bool {
+    find(action).is_some_and(|a| a.methods.allows(method))
+}
 
 /// An admin call's input: query parameters and the JSON body.
 pub struct AdminCall {
@@ -64,9 +177,13 @@ pub fn error(status: u16, message: &str) -> Reply {
     Reply::json(status, &json!({ "error": message }))
 }
 
-pub async fn handle(state: &State, session: &mut Session, action: &str) -> Reply {
+/// Answer an admin call: authenticate it (checksum), then run its handler.
+pub(crate) async fn handle(state: &State, session: &mut Session, action: &str) -> Reply {
+    let Some(entry) = find(action) else {
+        return ApiError::UnsupportedRequest.into();
+    };
     match authenticate(state, session, action).await {
-        Ok(call) => servers::dispatch(state, action, call).await,
+        Ok(call) => (entry.handler)(state, call).await.unwrap_or_else(|r| r),
         Err(reply) => reply,
     }
 }
@@ -76,13 +193,13 @@ async fn authenticate(
     session: &mut Session,
     action: &str,
 ) -> Result<AdminCall, Reply> {
-    request::check_content_type(session, BodyRule::Json).map_err(Reply::from)?;
-    let raw_query = request::raw_query(session);
+    web::check_content_type(session, BodyRule::Json).map_err(Reply::from)?;
+    let raw_query = web::raw_query(session);
     let params = Params::parse(&raw_query);
     let mut body = None;
     // Rails reads a JSON body whatever the method (a GET may carry `{"id": …}`).
-    if request::has_body(session) {
-        let bytes = request::read_body(session, 1024 * 1024)
+    if web::has_body(session) {
+        let bytes = web::read_body(session, 1024 * 1024)
             .await
             .map_err(Reply::from)?;
         if !bytes.iter().all(u8::is_ascii_whitespace) {
@@ -100,7 +217,7 @@ async fn authenticate(
     {
         all.insert("checksum", &sum);
     }
-    request::verify(&state.config.checksum, action, &raw_query, &all).map_err(Reply::from)?;
+    web::verify(&state.config.checksum, action, &raw_query, &all).map_err(Reply::from)?;
     Ok(AdminCall { params, body })
 }
 

@@ -2,34 +2,12 @@
 //! deleteServer, panicServer.
 
 use super::{error, json_string, param_missing, AdminCall};
-use crate::app::State;
-use crate::gateway::respond::Reply;
-use crate::pool::poller::panic_server;
+use crate::bbb::Target;
+use crate::pool::panic_server;
+use crate::state::State;
 use crate::store::{format_decimal, Server, ServerChange, ServerState, StoreError};
+use crate::web::Reply;
 use serde_json::{json, Value};
-
-pub async fn dispatch(state: &State, action: &str, call: AdminCall) -> Reply {
-    let result = match action {
-        "getServers" => get_servers(state).await,
-        "getServerInfo" => with_server(state, &call)
-            .await
-            .map(|s| Reply::json(200, &server_json(&s))),
-        "addServer" => add_server(state, &call).await,
-        "updateServer" => update_server(state, &call).await,
-        "deleteServer" => delete_server(state, &call).await,
-        "panicServer" => panic(state, &call).await,
-        // Tenants arrive with multitenancy; until then Scalelite's answer for a disabled feature.
-        "getTenants" | "getTenantInfo" | "addTenant" | "updateTenant" | "deleteTenant" => Ok(
-            Reply::json(412, &json!({ "message": "Multitenancy is disabled" })),
-        ),
-        // The calls behind the `scalelite` CLI.
-        other => match super::cli_api::dispatch(state, other, &call).await {
-            Some(reply) => Ok(reply),
-            None => Err(error(404, &format!("Unknown admin call: {other}"))),
-        },
-    };
-    result.unwrap_or_else(|r| r)
-}
 
 /// A server as the admin API shows it.
 pub fn server_json(s: &Server) -> Value {
@@ -54,7 +32,7 @@ fn store_failure(e: StoreError) -> Reply {
     error(500, &e.to_string())
 }
 
-async fn get_servers(state: &State) -> Result<Reply, Reply> {
+pub(super) async fn get_servers(state: &State, _call: &AdminCall) -> Result<Reply, Reply> {
     let mut servers = state.store.servers().await.map_err(store_failure)?;
     if servers.is_empty() {
         return Err(error(404, "No servers are configured"));
@@ -64,6 +42,12 @@ async fn get_servers(state: &State) -> Result<Reply, Reply> {
         200,
         &Value::Array(servers.iter().map(server_json).collect()),
     ))
+}
+
+pub(super) async fn get_server_info(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+    with_server(state, call)
+        .await
+        .map(|s| Reply::json(200, &server_json(&s)))
 }
 
 async fn with_server(state: &State, call: &AdminCall) -> Result<Server, Reply> {
@@ -90,7 +74,7 @@ fn blank(v: Option<&Value>) -> Option<String> {
     v.and_then(json_string).filter(|s| !s.trim().is_empty())
 }
 
-async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+pub(super) async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let obj = call
         .object("server")
         .ok_or_else(|| Reply::from(param_missing("server")))?;
@@ -123,7 +107,7 @@ async fn add_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     }
 }
 
-async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+pub(super) async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let server = with_server(state, call).await?;
     let obj = call
         .object("server")
@@ -161,7 +145,7 @@ async fn update_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
     Ok(Reply::json(200, &server_json(&updated)))
 }
 
-async fn delete_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+pub(super) async fn delete_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let server = with_server(state, call).await?;
     if let Err(e) = state.store.delete_server(&server.id).await {
         return Err(error(
@@ -176,7 +160,7 @@ async fn delete_server(state: &State, call: &AdminCall) -> Result<Reply, Reply> 
     ))
 }
 
-async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+pub(super) async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let server = with_server(state, call).await?;
     // Truthy when present and not blank: JSON false is false, the string "false" is true (Q20
     // is reproduced only as far as JSON booleans go; see the README).
@@ -190,16 +174,13 @@ async fn panic(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     };
     let failed = || error(400, &format!("Couldn't disable server id={}", server.id));
     let store = &state.store;
-    panic_server(
-        store.as_ref(),
-        &state.client,
-        &state.registry,
-        &server,
-        state.config.timeouts,
-        true,
-    )
-    .await
-    .map_err(|_| failed())?;
+    let target = Target {
+        timeouts: state.config.timeouts,
+        ..state.target(&server)
+    };
+    panic_server(store.as_ref(), &state.client, target, &server, true)
+        .await
+        .map_err(|_| failed())?;
     if !keep_state {
         let change = ServerChange {
             state: Some(ServerState::Disabled),

@@ -10,9 +10,9 @@
 
 use super::cli_api::end_on_bbb;
 use super::{error, json_string, AdminCall};
-use crate::app::State;
-use crate::gateway::respond::Reply;
+use crate::state::State;
 use crate::store::{format_decimal, Server, ServerChange, ServerState};
+use crate::web::Reply;
 use serde_json::{json, Map, Value};
 
 pub const MODES: [&str; 3] = ["keep", "cordon", "force"];
@@ -291,8 +291,7 @@ async fn remove(
         if dry {
             continue;
         }
-        let timeouts = state.timeouts_for(server);
-        if let Err(e) = end_on_bbb(&state.client, &state.registry, server, m, timeouts).await {
+        if let Err(e) = end_on_bbb(&state.client, state.target(server), m).await {
             // Not fatal: the meeting may have ended already.
             note(log, id, &format!("Failed to end meeting id={}: {e}", m.id));
         }

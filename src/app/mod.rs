@@ -1,12 +1,10 @@
 //! Assembling the program: the Pingora server with the gateway and its background services.
 
 mod services;
-mod state;
-
-pub use state::{Shared, State};
 
 use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::state::Shared;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::Server as PingoraServer;
 use pingora::services::background::background_service;

@@ -1,8 +1,8 @@
 //! The background services: the poller (one instance at a time, by lease) and the registry
 //! refresher (so an admin change made through another instance is obeyed here within a second).
 
-use super::{Shared, State};
 use crate::pool::poller::Poller;
+use crate::state::{Shared, State};
 use async_trait::async_trait;
 use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;

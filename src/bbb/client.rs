@@ -1,84 +1,43 @@
 //! Calls to BBB servers over Pingora's HTTP connector (one TLS stack and connection pool).
 
+use super::endpoint::{Endpoint, Endpoints};
 use super::query::Params;
 use super::xml::{self, Envelope};
 use super::Algorithm;
-use crate::config::Timeouts;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
 use pingora::connectors::ConnectorOptions;
 use pingora::protocols::http::client::HttpSession;
-use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Where a BBB server's API lives, resolved ahead of time so no request waits on DNS.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Endpoint {
-    pub addr: SocketAddr,
-    pub tls: bool,
-    /// Host (and port when not the default), for the Host header.
-    pub authority: String,
-    /// Host name only, for SNI.
-    pub host: String,
-    /// The API path with a trailing `/`, e.g. `/bigbluebutton/api/`.
-    pub base_path: String,
+/// Timeouts of calls to BBB servers.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub response: Duration,
 }
 
-impl Endpoint {
-    /// Parse a server URL and resolve its host.
-    pub async fn resolve(server_url: &str) -> Result<Endpoint, String> {
-        let url =
-            url::Url::parse(server_url).map_err(|e| format!("bad server url {server_url}: {e}"))?;
-        let tls = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            other => return Err(format!("unsupported scheme {other} in {server_url}")),
-        };
-        let host = url
-            .host_str()
-            .ok_or_else(|| format!("no host in {server_url}"))?
-            .to_string();
-        let port = url
-            .port_or_known_default()
-            .unwrap_or(if tls { 443 } else { 80 });
-        let lookup_host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let addr = tokio::net::lookup_host((lookup_host.as_str(), port))
-            .await
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{host} has no address"))?;
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
-        };
-        let mut base_path = url.path().to_string();
-        if !base_path.ends_with('/') {
-            base_path.push('/');
+impl Timeouts {
+    /// Scalelite shortens timeouts for servers already marked offline, so a dead server
+    /// cannot hold a request for the full response timeout.
+    pub fn reduced(self) -> Timeouts {
+        let r = self.response.as_secs_f64();
+        let clamp = |lo: f64, v: f64| Duration::from_secs_f64(v.max(lo).min(r.max(lo)));
+        Timeouts {
+            connect: clamp(0.2, r / 10.0),
+            response: clamp(0.5, r / 10.0),
         }
-        Ok(Endpoint {
-            addr,
-            tls,
-            authority,
-            host: lookup_host,
-            base_path,
-        })
     }
+}
 
-    /// A Pingora peer for this endpoint with every timeout set (Pingora's defaults are none).
-    pub fn peer(&self, timeouts: Timeouts) -> HttpPeer {
-        let mut peer = HttpPeer::new(self.addr, self.tls, self.host.clone());
-        peer.options.connection_timeout = Some(timeouts.connect);
-        peer.options.total_connection_timeout = Some(timeouts.connect * 2);
-        peer.options.read_timeout = Some(timeouts.response);
-        peer.options.write_timeout = Some(timeouts.response);
-        peer.options.idle_timeout = Some(Duration::from_secs(60));
-        peer
-    }
+/// A BBB server as a call to it needs it: its API URL, its secret, the call's timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub url: &'a str,
+    pub secret: &'a str,
+    pub timeouts: Timeouts,
 }
 
 /// `action?query&checksum=…`, signed for a server's secret, as a path below its base path.
@@ -138,19 +97,50 @@ pub struct Answer {
 pub struct BbbClient {
     connector: Connector,
     algo: Algorithm,
+    /// Resolved server URLs, shared by every client of the process.
+    endpoints: Arc<Endpoints>,
 }
 
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 impl BbbClient {
     /// `ca_file`: a PEM bundle to verify `https://` servers with (the system roots otherwise).
-    pub fn new(algo: Algorithm, ca_file: Option<String>) -> Self {
+    pub fn new(algo: Algorithm, ca_file: Option<String>, endpoints: Arc<Endpoints>) -> Self {
         let mut options = ConnectorOptions::new(128);
         options.ca_file = ca_file;
         BbbClient {
             connector: Connector::new(Some(options)),
             algo,
+            endpoints,
         }
+    }
+
+    /// Where a server URL's API lives (resolved once, then cached for the process).
+    pub async fn endpoint(&self, url: &str) -> Result<Endpoint, UpstreamError> {
+        self.endpoints
+            .get(url)
+            .await
+            .map_err(UpstreamError::Transport)
+    }
+
+    /// Call a server's API action and interpret the answer as Scalelite does (see `api`).
+    pub async fn call(
+        &self,
+        target: Target<'_>,
+        action: &str,
+        params: &Params,
+        xml_body: Option<Bytes>,
+    ) -> Result<Answer, UpstreamError> {
+        let ep = self.endpoint(target.url).await?;
+        self.api(
+            &ep,
+            target.secret,
+            action,
+            params,
+            xml_body,
+            target.timeouts,
+        )
+        .await
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -159,7 +149,7 @@ impl BbbClient {
 
     /// Call an API action and interpret the answer as Scalelite does: no returncode →
     /// `NoReturncode`; FAILED → BBB's own key and message.
-    pub async fn api(
+    async fn api(
         &self,
         ep: &Endpoint,
         secret: &str,
@@ -186,18 +176,26 @@ impl BbbClient {
     /// The running meetings of a server (its getMeetings answer, parsed).
     pub async fn get_meetings(
         &self,
-        ep: &Endpoint,
-        secret: &str,
-        timeouts: Timeouts,
+        target: Target<'_>,
     ) -> Result<Vec<xml::MeetingSummary>, UpstreamError> {
         let answer = self
-            .api(ep, secret, "getMeetings", &Params::new(), None, timeouts)
+            .call(target, "getMeetings", &Params::new(), None)
             .await?;
         xml::parse_meetings(&answer.body).map_err(|_| UpstreamError::NoReturncode)
     }
 
+    /// The answer of the API's index (its version), signed as BBB expects: a checksum of the
+    /// secret alone.
+    pub async fn index(&self, target: Target<'_>) -> Result<Bytes, UpstreamError> {
+        let ep = self.endpoint(target.url).await?;
+        let sum = self.algo.hex_digest(&[target.secret.as_bytes()]);
+        let path = format!("{}?checksum={sum}", ep.base_path);
+        let (_, body) = self.raw(&ep, &path, None, target.timeouts).await?;
+        Ok(body)
+    }
+
     /// One HTTP exchange: GET, or POST with an XML body. Bounded by connect + response timeout.
-    pub async fn raw(
+    async fn raw(
         &self,
         ep: &Endpoint,
         path_and_query: &str,

@@ -2,7 +2,8 @@
 //! instance over Pingora's HTTP connector (plain HTTP or HTTPS), answers parsed as JSON.
 
 use super::Failure;
-use crate::bbb::client::{exchange, signed_path, Endpoint, Request};
+use crate::bbb::client::{exchange, signed_path, Request};
+use crate::bbb::endpoint::Endpoint;
 use crate::bbb::{xml, Algorithm, Params};
 use crate::config::{Config, Timeouts};
 use bytes::Bytes;

@@ -17,6 +17,7 @@ pub use redis::RedisCa;
 pub use tls::TlsConfig;
 
 use crate::bbb::Checksum;
+pub use crate::bbb::Timeouts;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,26 +39,6 @@ pub struct PollerConfig {
     pub unhealthy_threshold: u32,
     pub load_min_user_count: u64,
     pub load_join_buffer: Duration,
-}
-
-/// Timeouts of calls to BBB servers.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    pub connect: Duration,
-    pub response: Duration,
-}
-
-impl Timeouts {
-    /// Scalelite shortens timeouts for servers already marked offline, so a dead server
-    /// cannot hold a request for the full response timeout.
-    pub fn reduced(self) -> Timeouts {
-        let r = self.response.as_secs_f64();
-        let clamp = |lo: f64, v: f64| Duration::from_secs_f64(v.max(lo).min(r.max(lo)));
-        Timeouts {
-            connect: clamp(0.2, r / 10.0),
-            response: clamp(0.5, r / 10.0),
-        }
-    }
 }
 
 /// The one configuration struct the program reads.

@@ -1,11 +1,13 @@
 //! `create`: place a new meeting on the least-loaded server that fits its tags (or find where
 //! it already runs), rewrite its parameters and create it there.
 
-use super::{params, ApiCall, Reply};
-use crate::app::State;
-use crate::bbb::{ApiError, Params};
+use super::call::ApiCall;
+use super::params;
+use crate::bbb::{ApiError, Params, Target};
 use crate::pool::{PlacementError, TagSpec};
+use crate::state::State;
 use crate::store::{Meeting, NewMeeting, Server, ServerState, StoreError};
+use crate::web::Reply;
 use rand::distributions::{Alphanumeric, DistString};
 
 const TAG: &str = "meta_server-tag";
@@ -13,7 +15,7 @@ const TAG: &str = "meta_server-tag";
 /// A failed upstream create of a new meeting is retried on the next server at most this often.
 const MAX_PLACEMENT_TRIES: usize = 3;
 
-pub async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
+pub(crate) async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
     let meeting_id = call
         .params
         .present("meetingID")
@@ -120,17 +122,13 @@ async fn keep_pin(state: &State, meeting: &Meeting) -> Option<Server> {
         ServerState::Cordoned => {
             let mut p = Params::new();
             p.insert("meetingID", &meeting.id);
-            let ep = state.registry.endpoint(&server.url).await.ok()?;
+            let target = Target {
+                timeouts: state.config.timeouts,
+                ..state.target(&server)
+            };
             let answer = state
                 .client
-                .api(
-                    &ep,
-                    &server.secret,
-                    "isMeetingRunning",
-                    &p,
-                    None,
-                    state.config.timeouts,
-                )
+                .call(target, "isMeetingRunning", &p, None)
                 .await
                 .ok()?;
             (answer.envelope.field("running") == Some("true")).then_some(server)
@@ -171,16 +169,10 @@ async fn create_on(
     }
     let forwarded = params::forwarded(&p, &state.config.create, &[TAG]);
     const UNREACHABLE: &str = "Unable to create meeting on server.";
-    let ep = state
-        .registry
-        .endpoint(&server.url)
-        .await
-        .map_err(|_| ApiError::internal(UNREACHABLE))?;
-    let timeouts = state.timeouts_for(server);
     let body = call.xml_body.clone();
     match state
         .client
-        .api(&ep, &server.secret, "create", &forwarded, body, timeouts)
+        .call(state.target(server), "create", &forwarded, body)
         .await
     {
         Ok(answer) => Ok(Reply {

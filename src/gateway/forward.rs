@@ -1,11 +1,13 @@
 //! Meeting-scoped calls proxied to the owning BBB server (getMeetingInfo, isMeetingRunning,
 //! insertDocument and any other call carrying a meetingID, e.g. BBB 3.x sendChatMessage).
 
-use super::{ApiCall, Step};
-use crate::app::State;
-use crate::bbb::client::{signed_path, Endpoint};
-use crate::bbb::{xml, ApiError, Params};
-use crate::config::Timeouts;
+use super::actions::Forwarded;
+use super::call::{ApiCall, Step};
+use crate::bbb::client::signed_path;
+use crate::bbb::endpoint::Endpoint;
+use crate::bbb::{xml, ApiError, Params, Timeouts};
+use crate::state::State;
+use crate::web::Reply;
 use bytes::Bytes;
 use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
@@ -23,23 +25,23 @@ pub struct Forward {
     post_body: bool,
 }
 
-/// Calls whose upstream request carries only the meetingID (as Scalelite sends them).
-const ONLY_MEETING_ID: [&str; 3] = ["getMeetingInfo", "isMeetingRunning", "insertDocument"];
-
-pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
-    let known = ONLY_MEETING_ID.contains(&call.action.as_str());
+/// Where the call goes and how it is signed, or the answer when it need not go anywhere.
+pub(crate) async fn prepare(
+    state: &State,
+    call: ApiCall,
+    forwarded: Forwarded,
+) -> Result<Step, ApiError> {
     let Some(meeting_id) = call.params.present("meetingID") else {
-        return Err(if known {
-            ApiError::MissingMeetingId
-        } else {
-            ApiError::UnsupportedRequest
+        return Err(match forwarded {
+            Forwarded::MeetingIdOnly => ApiError::MissingMeetingId,
+            Forwarded::AllParams => ApiError::UnsupportedRequest,
         });
     };
     let meeting = match state.meeting(meeting_id).await {
         // An unknown meeting is simply not running; no need to ask anyone.
         Err(ApiError::MeetingNotFound) if call.action == "isMeetingRunning" => {
             let body = xml::success(&[("running", "false")]);
-            return Ok(Step::Reply(super::Reply::xml(body)));
+            return Ok(Step::Reply(Reply::xml(body)));
         }
         other => other?,
     };
@@ -54,16 +56,18 @@ pub async fn prepare(state: &State, call: ApiCall) -> Result<Step, ApiError> {
         "Unable to access meeting on server."
     };
     let endpoint = state
-        .registry
+        .client
         .endpoint(&server.url)
         .await
         .map_err(|_| ApiError::internal(failure))?;
-    let mut params = Params::new();
-    if known {
-        params.insert("meetingID", meeting_id);
-    } else {
-        params = super::params::forwarded(&call.params, &Default::default(), &[]);
-    }
+    let params = match forwarded {
+        Forwarded::MeetingIdOnly => {
+            let mut p = Params::new();
+            p.insert("meetingID", meeting_id);
+            p
+        }
+        Forwarded::AllParams => super::params::forwarded(&call.params, &Default::default(), &[]),
+    };
     let path_and_query = signed_path(
         &endpoint.base_path,
         &call.action,

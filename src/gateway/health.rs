@@ -1,7 +1,7 @@
 //! The answers that need no BBB call and no checksum: the API index and the health check.
 
-use super::respond::Reply;
-use crate::app::State;
+use crate::state::State;
+use crate::web::Reply;
 use std::time::Duration;
 
 /// `GET /bigbluebutton/api`: BBB's version envelope (and BUILD_NUMBER when set).

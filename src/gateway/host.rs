@@ -1,7 +1,7 @@
 //! Scalelite's host authorisation (Rails' HostAuthorization with `URL_HOST`): when URL_HOST is
 //! set, a request naming another host is refused with 403, except the health check.
 
-use super::respond::Reply;
+use crate::web::Reply;
 use bytes::Bytes;
 
 /// Which `Host` values the gateway answers.

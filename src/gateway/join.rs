@@ -1,12 +1,14 @@
 //! `join`: the hot path. One store round trip (find the meeting, count the join on its
 //! server), then a signed redirect to that server; never a call to a BBB server.
 
-use super::{params, ApiCall, Reply};
-use crate::app::State;
+use super::call::ApiCall;
+use super::params;
 use crate::bbb::client::signed_path;
 use crate::bbb::ApiError;
+use crate::state::State;
+use crate::web::Reply;
 
-pub async fn join(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
+pub(crate) async fn join(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
     let meeting_id = call
         .params
         .present("meetingID")

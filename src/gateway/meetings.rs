@@ -1,14 +1,15 @@
 //! `getMeetings` across the pool and `end`, which need more than one proxied request.
 
-use super::{ApiCall, Reply};
-use crate::app::State;
+use super::call::ApiCall;
 use crate::bbb::client::UpstreamError;
-use crate::bbb::{xml, ApiError, Params};
+use crate::bbb::{xml, ApiError, Params, Target};
+use crate::state::State;
 use crate::store::ServerState;
+use crate::web::Reply;
 
 /// Meetings of every online, not disabled server. A server that fails is left out and logged
 /// (Scalelite fails the whole call, quirk Q4).
-pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
+pub(crate) async fn get_meetings(state: &State, _call: ApiCall) -> Result<Reply, ApiError> {
     // Read from the store, not the registry: a server that just came online is included at
     // once (getMeetings is not a hot path).
     let servers: Vec<_> = state
@@ -21,15 +22,15 @@ pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
         .collect();
     let mut calls = tokio::task::JoinSet::new();
     for server in servers {
-        let registry = state.registry.clone();
         let timeouts = state.config.timeouts;
         let client = state.client.clone();
         calls.spawn(async move {
-            let ep = registry
-                .endpoint(&server.url)
-                .await
-                .map_err(UpstreamError::Transport)?;
-            client.get_meetings(&ep, &server.secret, timeouts).await
+            let target = Target {
+                url: &server.url,
+                secret: &server.secret,
+                timeouts,
+            };
+            client.get_meetings(target).await
         });
     }
     let mut out = String::new();
@@ -60,7 +61,7 @@ pub async fn get_meetings(state: &State) -> Result<Reply, ApiError> {
 
 /// `end`: forward to the owner, and forget the meeting once BBB ended it (or does not know it).
 /// Scalelite forgets it before asking, even when BBB refuses (quirk Q5).
-pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
+pub(crate) async fn end(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
     let meeting_id = call
         .params
         .present("meetingID")
@@ -82,21 +83,9 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
     // Without a password Scalelite sends a bare `password` key (quirk Q6, reproduced).
     p.set("password", call.params.get("password").map(String::from));
     let unreachable = "Unable to access meeting on server.";
-    let ep = state
-        .registry
-        .endpoint(&server.url)
-        .await
-        .map_err(|_| ApiError::internal(unreachable))?;
     let result = state
         .client
-        .api(
-            &ep,
-            &server.secret,
-            "end",
-            &p,
-            None,
-            state.timeouts_for(&server),
-        )
+        .call(state.target(&server), "end", &p, None)
         .await;
     match result {
         Ok(answer) => {
@@ -111,17 +100,4 @@ pub async fn end(state: &State, call: &ApiCall) -> Result<Reply, ApiError> {
             Err(e.into_api(unreachable))
         }
     }
-}
-
-/// getRecordings while no recording is indexed.
-pub fn no_recordings() -> String {
-    format!("{}<response>\n  <returncode>SUCCESS</returncode>\n  <recordings/>\n  <messageKey>noRecordings</messageKey>\n  <message>There are not recordings for the meetings</message>\n</response>\n", xml::DECLARATION)
-}
-
-pub fn recordings_not_found() -> Reply {
-    ApiError::Upstream {
-        key: "notFound".into(),
-        message: "We could not find recordings".into(),
-    }
-    .into()
 }

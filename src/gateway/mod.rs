@@ -2,6 +2,8 @@
 //! and proxies meeting-scoped calls straight to the BBB server that owns the meeting.
 
 mod access_log;
+mod actions;
+mod call;
 mod create;
 mod form;
 mod forward;
@@ -9,25 +11,26 @@ mod health;
 mod host;
 mod join;
 mod meetings;
-pub mod params;
-pub mod request;
-pub mod respond;
+mod params;
+mod recordings;
+mod route;
 
 use crate::admin;
-use crate::app::{Shared, State};
-use crate::bbb::{ApiError, Params};
+use crate::bbb::ApiError;
+use crate::state::{Shared, State};
+use crate::web::{self as respond, Reply};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::{RequestHeader, ResponseHeader};
-use request::Route;
-use respond::Reply;
+use route::Route;
 use std::sync::Arc;
 use std::time::Duration;
 
 use access_log::AccessLog;
-pub use forward::Forward;
+use call::Step;
+use forward::Forward;
 
 /// Largest body we read ourselves (create's pre-uploaded slides XML, forms, admin JSON).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -106,18 +109,6 @@ pub struct Ctx {
     stream_answer: bool,
 }
 
-/// A call parsed and authenticated, ready for its handler.
-pub struct ApiCall {
-    pub action: String,
-    pub raw_query: String,
-    pub params: Params,
-    pub media_type: Option<String>,
-    /// A body we did not read (insertDocument and other XML posts stream to the owner).
-    pub streams_body: bool,
-    /// A body we read that is forwarded as is (create's pre-uploaded slides).
-    pub xml_body: Option<Bytes>,
-}
-
 #[async_trait]
 impl ProxyHttp for Gateway {
     type CTX = Ctx;
@@ -132,7 +123,7 @@ impl ProxyHttp for Gateway {
     /// Runs first for every request: route, authenticate and answer everything we answer
     /// ourselves. Returns `true` when the response was written here.
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
-        let route = request::route(
+        let route = route::route(
             &session.req_header().method,
             session.req_header().uri.path(),
         );
@@ -182,15 +173,18 @@ impl ProxyHttp for Gateway {
             Route::Unsupported => Err(ApiError::UnsupportedRequest),
             Route::Index => Ok(health::index(&state)),
             Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
-            Route::Api(action) => match self.api(&state, session, action, ctx).await {
-                Ok(Step::Reply(r)) => Ok(r),
-                Ok(Step::Forward(f)) => {
-                    ctx.log.server = Some(f.server_id.clone());
-                    ctx.forward = Some(*f);
-                    return Ok(false);
+            Route::Api(action) => {
+                match call::answer(&state, session, action, &mut ctx.log.meeting, BODY_LIMIT).await
+                {
+                    Ok(Step::Reply(r)) => Ok(r),
+                    Ok(Step::Forward(f)) => {
+                        ctx.log.server = Some(f.server_id.clone());
+                        ctx.forward = Some(*f);
+                        return Ok(false);
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
         };
         ctx.log.result = match &outcome {
             Ok(r) => r.status.to_string(),
@@ -331,69 +325,6 @@ impl ProxyHttp for Gateway {
         FailToProxy {
             error_code: if sent { 0 } else { 200 },
             can_reuse_downstream: false,
-        }
-    }
-}
-
-/// What an API handler decided.
-pub enum Step {
-    Reply(Reply),
-    Forward(Box<Forward>),
-}
-
-impl Gateway {
-    async fn api(
-        &self,
-        state: &State,
-        session: &mut Session,
-        action: String,
-        ctx: &mut Ctx,
-    ) -> Result<Step, ApiError> {
-        let rule = request::body_rule(&action);
-        let media_type = request::check_content_type(session, rule)?;
-        let raw_query = request::raw_query(session);
-        let mut params = Params::parse(&raw_query);
-        let post = session.req_header().method == http::Method::POST;
-        let stream = post && request::is_xml(media_type.as_deref()) && action != "create";
-        let mut xml_body = None;
-        if post && !stream {
-            let body = request::read_body(session, BODY_LIMIT).await?;
-            if request::is_xml(media_type.as_deref()) {
-                xml_body = Some(body).filter(|b| !b.is_empty());
-            } else {
-                let content_type = session
-                    .req_header()
-                    .headers
-                    .get(http::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok());
-                params.merge(form::params(media_type.as_deref(), content_type, body).await?);
-            }
-        }
-        ctx.log.meeting = params.present("meetingID").map(String::from);
-        if action == "getMeetings" && state.config.get_meetings_api_disabled {
-            return Ok(Step::Reply(Reply::xml(crate::bbb::xml::no_meetings())));
-        }
-        request::verify(&state.config.checksum, &action, &raw_query, &params)?;
-        let call = ApiCall {
-            action,
-            raw_query,
-            params,
-            media_type,
-            streams_body: stream,
-            xml_body,
-        };
-        match call.action.as_str() {
-            "create" => create::create(state, call).await.map(Step::Reply),
-            "join" => join::join(state, &call).await.map(Step::Reply),
-            "end" => meetings::end(state, &call).await.map(Step::Reply),
-            "getMeetings" => meetings::get_meetings(state).await.map(Step::Reply),
-            "getRecordings" => Ok(Step::Reply(Reply::xml(meetings::no_recordings()))),
-            // No recording is indexed yet (the importer comes with the recordings work), so
-            // there is nothing to change: answer as Scalelite does for unknown recordings.
-            "publishRecordings" | "updateRecordings" | "deleteRecordings" => {
-                Ok(Step::Reply(meetings::recordings_not_found()))
-            }
-            _ => forward::prepare(state, call).await,
         }
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod backend;
 pub mod load;
+mod panic;
 pub mod placement;
 pub mod poller;
 mod probe;
 pub mod registry;
 
+pub use panic::{panic_server, PanicError};
 pub use placement::{Placement, PlacementError, TagSpec};
 pub use registry::Registry;

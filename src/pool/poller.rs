@@ -3,11 +3,10 @@
 
 use super::probe::{Check, Probe, Round, Targets};
 use super::registry::Registry;
-use crate::bbb::client::{BbbClient, UpstreamError};
-use crate::bbb::Params;
+use crate::bbb::client::BbbClient;
 use crate::config::{PollerConfig, Timeouts};
 use crate::store::voice_bridge::BridgePolicy;
-use crate::store::{Meeting, Server, Store, StoreResult};
+use crate::store::{Meeting, Store, StoreResult};
 use pingora_load_balancing::Backends;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,49 +15,6 @@ pub struct Poller {
     probe: Arc<Probe>,
     backends: Backends,
     cycle: u64,
-}
-
-/// End every meeting of a server (Scalelite's "panic"): forget each, then ask BBB to end it.
-/// With `stop_on_error` the first failed `end` aborts (the admin API's behaviour).
-pub async fn panic_server(
-    store: &dyn Store,
-    client: &BbbClient,
-    registry: &Registry,
-    server: &Server,
-    timeouts: Timeouts,
-    stop_on_error: bool,
-) -> Result<usize, String> {
-    let meetings: Vec<Meeting> = store
-        .meetings()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|m| m.server_id == server.id)
-        .collect();
-    let ep = registry.endpoint(&server.url).await;
-    for m in &meetings {
-        store
-            .delete_meeting(&m.id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut params = Params::new();
-        params.insert("meetingID", &m.id);
-        params.insert("password", &m.moderator_pw);
-        let result = match &ep {
-            Ok(ep) => client
-                .api(ep, &server.secret, "end", &params, None, timeouts)
-                .await
-                .map(|_| ()),
-            Err(e) => Err(UpstreamError::Transport(e.clone())),
-        };
-        if let Err(e) = result {
-            log::warn!("could not end meeting {} on {}: {e}", m.id, server.id);
-            if stop_on_error {
-                return Err(e.to_string());
-            }
-        }
-    }
-    Ok(meetings.len())
 }
 
 impl Poller {

@@ -4,10 +4,11 @@
 
 use super::backend::{backend, server_id};
 use super::load;
-use super::poller::panic_server;
+use super::panic::panic_server;
 use super::registry::Registry;
 use crate::bbb::client::{BbbClient, UpstreamError};
 use crate::bbb::xml;
+use crate::bbb::Target;
 use crate::config::{PollerConfig, Timeouts};
 use crate::store::voice_bridge::BridgePolicy;
 use crate::store::{
@@ -140,19 +141,12 @@ impl Probe {
         known: Vec<Meeting>,
         cycle: u64,
     ) -> Result<(), UpstreamError> {
-        let answer = match self.registry.endpoint(&server.url).await {
-            Ok(ep) => self
-                .client
-                .get_meetings(&ep, &server.secret, self.timeouts)
-                .await
-                .map(|ms| (ep, ms)),
-            Err(e) => Err(UpstreamError::Transport(e)),
-        };
+        let answer = self.client.get_meetings(self.target(&server)).await;
         let (recorded, outcome) = match answer {
-            Ok((ep, meetings)) => {
+            Ok(meetings) => {
                 let r = self.healthy(&server, &meetings, &known).await;
                 if !server.online || cycle.is_multiple_of(VERSION_EVERY) {
-                    self.poll_version(&server, &ep).await;
+                    self.poll_version(&server).await;
                 }
                 (r, Ok(()))
             }
@@ -285,25 +279,25 @@ impl Probe {
         change.stats = Some(ServerStats::default());
         let updated = store.update_server(&server.id, change).await?;
         self.registry.note(&updated);
-        let _ = panic_server(
-            store.as_ref(),
-            &self.client,
-            &self.registry,
-            server,
-            self.timeouts.reduced(),
-            false,
-        )
-        .await;
+        let target = Target {
+            timeouts: self.timeouts.reduced(),
+            ..self.target(server)
+        };
+        let _ = panic_server(store.as_ref(), &self.client, target, server, false).await;
         Ok(())
     }
 
-    async fn poll_version(&self, server: &Server, ep: &crate::bbb::client::Endpoint) {
-        let sum = self
-            .client
-            .algorithm()
-            .hex_digest(&[server.secret.as_bytes()]);
-        let path = format!("{}?checksum={sum}", ep.base_path);
-        let Ok((_, body)) = self.client.raw(ep, &path, None, self.timeouts).await else {
+    /// A server as the poller calls it: with the full timeouts (it may be coming back).
+    fn target<'a>(&self, server: &'a Server) -> Target<'a> {
+        Target {
+            url: &server.url,
+            secret: &server.secret,
+            timeouts: self.timeouts,
+        }
+    }
+
+    async fn poll_version(&self, server: &Server) {
+        let Ok(body) = self.client.index(self.target(server)).await else {
             return;
         };
         let Some(env) = xml::parse_envelope(&body) else {

@@ -1,34 +1,48 @@
-//! The registry: the in-memory view of the servers that request paths read, and their
-//! resolved endpoints (DNS is resolved here, never on a request path). Plain data, shared by
-//! every service of the process; each service reads the store through its own connection.
+//! The registry: the in-memory view of the servers that request paths read. A refresh also
+//! resolves the endpoints of new server URLs, so DNS is resolved here, never on a request path.
+//! Plain data, shared by every service of the process; each service reads the store through
+//! its own connection.
 
-use crate::bbb::client::Endpoint;
+use crate::bbb::endpoint::Endpoints;
+use crate::metrics::ServerGauges;
 use crate::store::{Server, Store, StoreResult};
 use parking_lot::RwLock;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-#[derive(Default)]
 pub struct Registry {
     servers: RwLock<HashMap<String, Server>>,
-    endpoints: RwLock<HashMap<String, Endpoint>>,
+    endpoints: Arc<Endpoints>,
 }
 
 impl Registry {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(endpoints: Arc<Endpoints>) -> Self {
+        Registry {
+            servers: RwLock::default(),
+            endpoints,
+        }
     }
 
     /// Reload the servers from the store and resolve endpoints of new URLs.
     pub async fn refresh(&self, store: &dyn Store) -> StoreResult<()> {
         let servers = store.servers().await?;
         for s in &servers {
-            if !self.endpoints.read().contains_key(&s.url) {
+            if !self.endpoints.contains(&s.url) {
                 // A server whose host does not resolve stays without an endpoint; the poller
                 // then finds it unreachable and keeps it offline.
-                let _ = self.resolve(&s.url).await;
+                let _ = self.endpoints.get(&s.url).await;
             }
         }
-        crate::metrics::servers(&servers);
+        crate::metrics::servers(servers.iter().map(|s| ServerGauges {
+            id: &s.id,
+            online: s.online,
+            state: s.effective_state().as_str(),
+            load: s.load,
+            meetings: s.stats.meetings,
+            users: s.stats.users,
+            videos: s.stats.videos,
+            largest_meeting: s.stats.largest_meeting,
+        }));
         let map = servers.into_iter().map(|s| (s.id.clone(), s)).collect();
         *self.servers.write() = map;
         Ok(())
@@ -48,24 +62,5 @@ impl Registry {
 
     pub fn forget(&self, id: &str) {
         self.servers.write().remove(id);
-    }
-
-    /// The endpoint of a server URL, resolving it now only if it was never resolved.
-    pub async fn endpoint(&self, url: &str) -> Result<Endpoint, String> {
-        if let Some(ep) = self.endpoints.read().get(url) {
-            return Ok(ep.clone());
-        }
-        self.resolve(url).await
-    }
-
-    /// The endpoint if it is already known (for synchronous request phases).
-    pub fn cached_endpoint(&self, url: &str) -> Option<Endpoint> {
-        self.endpoints.read().get(url).cloned()
-    }
-
-    async fn resolve(&self, url: &str) -> Result<Endpoint, String> {
-        let ep = Endpoint::resolve(url).await?;
-        self.endpoints.write().insert(url.to_string(), ep.clone());
-        Ok(ep)
     }
 }

@@ -1,8 +1,10 @@
-//! The state the services share (config, registry, the embedded store) and the state each
-//! service builds for itself (its store connection, database pool and BBB client).
+//! The state request handlers share: what every service shares (`Shared`: config, registry, the
+//! embedded store) and what each service builds for itself (`State`: its store connection,
+//! database pool and BBB client).
 
 use crate::bbb::client::BbbClient;
-use crate::bbb::ApiError;
+use crate::bbb::endpoint::Endpoints;
+use crate::bbb::{ApiError, Target, Timeouts};
 use crate::config::Config;
 use crate::db::Database;
 use crate::pool::{Placement, Registry};
@@ -20,6 +22,8 @@ pub struct Shared {
     /// This process, as a lease holder among the instances sharing a Redis.
     pub instance: String,
     registry: OnceCell<Arc<Registry>>,
+    /// Resolved server URLs, shared by the registry and every service's BBB client.
+    endpoints: Arc<Endpoints>,
     /// The process-wide embedded store, when no REDIS_URL is configured.
     embedded: OnceCell<Arc<dyn Store>>,
     /// Wakes the poller early (a server was added or enabled: poll it now, not in a minute).
@@ -73,8 +77,17 @@ impl State {
         Ok(found)
     }
 
+    /// The server as a call to it needs it, with `timeouts_for` it.
+    pub(crate) fn target<'a>(&self, server: &'a Server) -> Target<'a> {
+        Target {
+            url: &server.url,
+            secret: &server.secret,
+            timeouts: self.timeouts_for(server),
+        }
+    }
+
     /// Timeouts for calls to this server: Scalelite's reduced ones when it is marked offline.
-    pub fn timeouts_for(&self, server: &Server) -> crate::config::Timeouts {
+    pub(crate) fn timeouts_for(&self, server: &Server) -> Timeouts {
         if server.online {
             self.config.timeouts
         } else {
@@ -96,6 +109,7 @@ impl Shared {
             config: Arc::new(config),
             instance: format!("{}:{}", hostname(), uuid::Uuid::new_v4()),
             registry: OnceCell::new(),
+            endpoints: Arc::default(),
             embedded: OnceCell::new(),
             poll_now: Default::default(),
             draining: Default::default(),
@@ -138,7 +152,7 @@ impl Shared {
                 seed_servers(store, &self.config)
                     .await
                     .map_err(|e| e.to_string())?;
-                let registry = Arc::new(Registry::new());
+                let registry = Arc::new(Registry::new(self.endpoints.clone()));
                 registry.refresh(store).await.map_err(|e| e.to_string())?;
                 Ok(registry)
             })
@@ -161,6 +175,7 @@ impl Shared {
             client: Arc::new(BbbClient::new(
                 self.config.checksum.outgoing(),
                 self.config.upstream_ca_file.clone(),
+                self.endpoints.clone(),
             )),
             bridges: BridgePolicy {
                 len: self.config.voice_bridge_len,

@@ -1,0 +1,143 @@
+//! Reading a request: its media type and the content-type rules, its body (bounded), its raw
+//! query and its checksum.
+
+use crate::bbb::query::strip_checksum;
+use crate::bbb::{ApiError, Params};
+use bytes::{Bytes, BytesMut};
+use http::Method;
+use pingora_proxy::Session;
+
+/// Media types a call accepts in a non-empty POST body.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum BodyRule {
+    Form,
+    FormOrXml,
+    Xml,
+    Json,
+    Any,
+}
+
+const XML_TYPES: [&str; 3] = ["application/xml", "text/xml", "application/x-xml"];
+const FORM_TYPES: [&str; 2] = ["application/x-www-form-urlencoded", "multipart/form-data"];
+const JSON_TYPES: [&str; 3] = ["application/json", "text/x-json", "application/jsonrequest"];
+
+/// The media type of the request, lower-cased, parameters dropped.
+pub(crate) fn media_type(session: &Session) -> Option<String> {
+    let raw = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?;
+    let mt = raw.split(';').next()?.trim().to_ascii_lowercase();
+    (!mt.is_empty()).then_some(mt)
+}
+
+/// Whether the request announces a body (Content-Length > 0 or chunked).
+pub(crate) fn has_body(session: &Session) -> bool {
+    let h = &session.req_header().headers;
+    if h.get(http::header::TRANSFER_ENCODING).is_some() {
+        return true;
+    }
+    h.get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0)
+}
+
+/// Apply the content-type filter of a call (only a POST with a body is checked).
+pub(crate) fn check_content_type(
+    session: &Session,
+    rule: BodyRule,
+) -> Result<Option<String>, ApiError> {
+    let mt = media_type(session);
+    if session.req_header().method != Method::POST || !has_body(session) {
+        return Ok(mt);
+    }
+    let is = |set: &[&str]| mt.as_deref().is_some_and(|m| set.contains(&m));
+    let ok = match rule {
+        BodyRule::Any => true,
+        BodyRule::Form => is(&FORM_TYPES),
+        BodyRule::Xml => is(&XML_TYPES),
+        BodyRule::FormOrXml => is(&FORM_TYPES) || is(&XML_TYPES),
+        BodyRule::Json => is(&JSON_TYPES),
+    };
+    if ok {
+        Ok(mt)
+    } else {
+        Err(ApiError::UnsupportedContentType)
+    }
+}
+
+pub(crate) fn is_xml(media_type: Option<&str>) -> bool {
+    media_type.is_some_and(|m| XML_TYPES.contains(&m))
+}
+
+/// Read the whole request body (bounded). Answers `100 Continue` first when asked to.
+pub(crate) async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, ApiError> {
+    let expects = session
+        .req_header()
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if expects {
+        let _ = session.as_downstream_mut().write_continue_response().await;
+    }
+    let mut buf = BytesMut::new();
+    loop {
+        match session.read_request_body().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > limit {
+                    return Err(ApiError::internal("Request body too large."));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(_) => return Err(ApiError::internal("Unable to read the request body.")),
+        }
+    }
+}
+
+/// The raw query string as received (still percent-encoded).
+pub(crate) fn raw_query(session: &Session) -> String {
+    session.req_header().uri.query().unwrap_or("").to_string()
+}
+
+/// Verify a request's checksum. The checksum may come from the query or the form body, but
+/// only the query string is hashed (quirk Q1, reproduced).
+pub(crate) fn verify(
+    checksum: &crate::bbb::Checksum,
+    action: &str,
+    raw_query: &str,
+    params: &Params,
+) -> Result<(), ApiError> {
+    let Some(sum) = params.present("checksum") else {
+        return Err(ApiError::Checksum);
+    };
+    if checksum.verify(action, &strip_checksum(raw_query), sum) {
+        Ok(())
+    } else {
+        Err(ApiError::Checksum)
+    }
+}
+
+/// The HTTP methods a call accepts (HEAD goes with GET, as in Rails' routes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Methods {
+    /// GET or HEAD.
+    Get,
+    Post,
+    /// GET, HEAD or POST.
+    GetOrPost,
+}
+
+impl Methods {
+    pub(crate) fn allows(self, method: &Method) -> bool {
+        let get = method == Method::GET || method == Method::HEAD;
+        match self {
+            Methods::Get => get,
+            Methods::Post => method == Method::POST,
+            Methods::GetOrPost => get || method == Method::POST,
+        }
+    }
+}
