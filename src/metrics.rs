@@ -9,7 +9,7 @@ use prometheus::{
 use std::sync::LazyLock;
 use std::time::Duration;
 
-pub struct Metrics {
+pub(crate) struct Metrics {
     pub requests: IntCounterVec,
     pub request_duration: HistogramVec,
     pub upstream_duration: HistogramVec,
@@ -122,11 +122,11 @@ static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| {
 });
 
 /// The metrics (`None` only if registration failed, which would be a naming bug).
-pub fn get() -> Option<&'static Metrics> {
+pub(crate) fn get() -> Option<&'static Metrics> {
     METRICS.as_ref()
 }
 
-pub fn request(call: &str, result: &str, took: Duration) {
+pub(crate) fn request(call: &str, result: &str, took: Duration) {
     if let Some(m) = get() {
         m.requests.with_label_values(&[call, result]).inc();
         m.request_duration
@@ -135,7 +135,7 @@ pub fn request(call: &str, result: &str, took: Duration) {
     }
 }
 
-pub fn upstream(server: &str, call: &str, took: Duration, ok: bool) {
+pub(crate) fn upstream(server: &str, call: &str, took: Duration, ok: bool) {
     if let Some(m) = get() {
         m.upstream_duration
             .with_label_values(&[server, call])
@@ -146,7 +146,7 @@ pub fn upstream(server: &str, call: &str, took: Duration, ok: bool) {
     }
 }
 
-pub fn store(operation: &str, took: Duration, ok: bool) {
+pub(crate) fn store(operation: &str, took: Duration, ok: bool) {
     if let Some(m) = get() {
         m.store_duration
             .with_label_values(&[operation])
@@ -157,14 +157,14 @@ pub fn store(operation: &str, took: Duration, ok: bool) {
     }
 }
 
-pub fn poll_cycle(took: Duration) {
+pub(crate) fn poll_cycle(took: Duration) {
     if let Some(m) = get() {
         m.poll_cycle.observe(took.as_secs_f64());
     }
 }
 
 /// What the per-server gauges show of one server.
-pub struct ServerGauges<'a> {
+pub(crate) struct ServerGauges<'a> {
     pub id: &'a str,
     pub online: bool,
     /// `enabled`, `cordoned` or `disabled`.
@@ -177,7 +177,7 @@ pub struct ServerGauges<'a> {
 }
 
 /// Replace the per-server gauges with the servers as they are now (deleted ones disappear).
-pub fn servers<'a>(servers: impl IntoIterator<Item = ServerGauges<'a>>) {
+pub(crate) fn servers<'a>(servers: impl IntoIterator<Item = ServerGauges<'a>>) {
     let Some(m) = get() else { return };
     let per_server = [
         &m.server_online,

@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 
 /// What every service shares. The store is opened on first use, inside a running service:
 /// Pingora may fork (daemon mode) before services start, and threads do not survive a fork.
-pub struct Shared {
+pub(crate) struct Shared {
     pub config: Arc<Config>,
     /// This process, as a lease holder among the instances sharing a Redis.
     pub instance: String,
@@ -35,7 +35,7 @@ pub struct Shared {
 
 /// What a request handler needs. Built once per service (its BBB client's connection pool
 /// belongs to that service's runtime).
-pub struct State {
+pub(crate) struct State {
     pub config: Arc<Config>,
     /// This service's handle on the store.
     pub store: Arc<dyn Store>,
@@ -50,7 +50,7 @@ pub struct State {
 
 impl State {
     /// The meeting, or `notFound` as every meeting call answers for an unknown one.
-    pub async fn meeting(&self, id: &str) -> Result<crate::store::Meeting, ApiError> {
+    pub(crate) async fn meeting(&self, id: &str) -> Result<crate::store::Meeting, ApiError> {
         self.store
             .meeting(id)
             .await
@@ -60,7 +60,7 @@ impl State {
 
     /// A server by id: from the registry, or from the store when this instance has not seen
     /// it yet (added through another instance less than a refresh ago).
-    pub async fn server(&self, id: &str) -> Result<Option<Server>, ApiError> {
+    pub(crate) async fn server(&self, id: &str) -> Result<Option<Server>, ApiError> {
         if let Some(s) = self.registry.server(id) {
             return Ok(Some(s));
         }
@@ -69,7 +69,7 @@ impl State {
 
     /// A server as the store has it now (and noted in the registry): for decisions the
     /// registry's snapshot, up to a refresh old, must not make alone.
-    pub async fn fresh_server(&self, id: &str) -> Result<Option<Server>, ApiError> {
+    pub(crate) async fn fresh_server(&self, id: &str) -> Result<Option<Server>, ApiError> {
         let found = self.store.server(id).await.map_err(self.store_error())?;
         if let Some(s) = &found {
             self.registry.note(s);
@@ -95,7 +95,7 @@ impl State {
         }
     }
 
-    pub fn store_error(&self) -> impl Fn(StoreError) -> ApiError {
+    pub(crate) fn store_error(&self) -> impl Fn(StoreError) -> ApiError {
         |e| {
             log::error!("store: {e}");
             ApiError::Internal(e.to_string())
@@ -104,7 +104,7 @@ impl State {
 }
 
 impl Shared {
-    pub fn new(config: Config) -> Arc<Shared> {
+    pub(crate) fn new(config: Config) -> Arc<Shared> {
         Arc::new(Shared {
             config: Arc::new(config),
             instance: format!("{}:{}", hostname(), uuid::Uuid::new_v4()),
@@ -118,7 +118,7 @@ impl Shared {
 
     /// A store handle for the calling service: a Redis connection of its own (connections
     /// belong to the runtime that made them), or the process's embedded store.
-    pub async fn store(&self) -> Result<Arc<dyn Store>, String> {
+    pub(crate) async fn store(&self) -> Result<Arc<dyn Store>, String> {
         let store = self.open_store().await?;
         Ok(Arc::new(MeteredStore(store)))
     }
@@ -160,7 +160,7 @@ impl Shared {
             .cloned()
     }
 
-    pub async fn state(&self) -> Result<State, String> {
+    pub(crate) async fn state(&self) -> Result<State, String> {
         let store = self.store().await?;
         // A pool of this service's runtime; nothing is connected yet, so a database that is
         // down does not keep the service from starting.

@@ -3,7 +3,7 @@
 
 mod cli_api;
 mod servers;
-pub mod sync;
+pub(crate) mod sync;
 mod tenants;
 
 use crate::bbb::{ApiError, Params};
@@ -126,14 +126,14 @@ pub(crate) fn accepts(action: &str, method: &http::Method) -> bool {
 }
 
 /// An admin call's input: query parameters and the JSON body.
-pub struct AdminCall {
+pub(crate) struct AdminCall {
     pub params: Params,
     pub body: Option<serde_json::Map<String, Value>>,
 }
 
 impl AdminCall {
     /// A top-level value (query or JSON), as a string.
-    pub fn value(&self, key: &str) -> Option<String> {
+    pub(crate) fn value(&self, key: &str) -> Option<String> {
         if let Some(v) = self.body.as_ref().and_then(|b| b.get(key)) {
             return json_string(v);
         }
@@ -142,7 +142,7 @@ impl AdminCall {
 
     /// The `name` object (`server`, `tenant`); Rails wraps a body without it into it.
     /// Rails also builds it from `name[key]=value` query parameters.
-    pub fn object(&self, name: &str) -> Option<serde_json::Map<String, Value>> {
+    pub(crate) fn object(&self, name: &str) -> Option<serde_json::Map<String, Value>> {
         let Some(body) = self.body.as_ref() else {
             let prefix = format!("{name}[");
             let nested: serde_json::Map<String, Value> = self
@@ -164,7 +164,7 @@ impl AdminCall {
 }
 
 /// A JSON scalar as the string Rails would see.
-pub fn json_string(v: &Value) -> Option<String> {
+pub(crate) fn json_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -173,7 +173,7 @@ pub fn json_string(v: &Value) -> Option<String> {
     }
 }
 
-pub fn error(status: u16, message: &str) -> Reply {
+pub(crate) fn error(status: u16, message: &str) -> Reply {
     Reply::json(status, &json!({ "error": message }))
 }
 
@@ -222,6 +222,6 @@ async fn authenticate(
 }
 
 /// Parameter-missing, as Rails reports it when no object could be derived at all.
-pub fn param_missing(name: &str) -> ApiError {
+pub(crate) fn param_missing(name: &str) -> ApiError {
     ApiError::Internal(format!("param is missing or the value is empty: {name}"))
 }

@@ -10,7 +10,7 @@ use crate::web::Reply;
 use serde_json::{json, Value};
 
 /// A server as the admin API shows it.
-pub fn server_json(s: &Server) -> Value {
+pub(super) fn server_json(s: &Server) -> Value {
     json!({
         "id": s.id,
         "url": s.url,

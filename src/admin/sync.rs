@@ -15,13 +15,13 @@ use crate::store::{format_decimal, Server, ServerChange, ServerState};
 use crate::web::Reply;
 use serde_json::{json, Map, Value};
 
-pub const MODES: [&str; 3] = ["keep", "cordon", "force"];
+pub(crate) const MODES: [&str; 3] = ["keep", "cordon", "force"];
 const PARAMS: [&str; 5] = ["url", "secret", "enabled", "load_multiplier", "tag"];
 const IGNORED: [&str; 4] = ["load", "state", "bbb_version", "online"];
 
 /// One server as declared, defaults applied.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub id: String,
     pub url: String,
     pub secret: String,
@@ -31,7 +31,7 @@ pub struct Spec {
 }
 
 /// Ruby's `String#to_d`: the leading decimal number of `s` (0 when there is none).
-pub fn ruby_decimal(s: &str) -> f64 {
+pub(crate) fn ruby_decimal(s: &str) -> f64 {
     let t = s.trim_start();
     let b = t.as_bytes();
     let mut end = 0;
@@ -62,7 +62,7 @@ pub fn ruby_decimal(s: &str) -> f64 {
 }
 
 /// Check a `servers` map (id → params) and a mode; the first problem is the error.
-pub fn validate(servers: &Value, mode: &str) -> Result<Vec<Spec>, String> {
+pub(crate) fn validate(servers: &Value, mode: &str) -> Result<Vec<Spec>, String> {
     let Value::Object(servers) = servers else {
         return Err("Servers parameter not a hash".into());
     };
@@ -141,7 +141,7 @@ fn spec(id: &str, params: &Value) -> Result<Spec, String> {
 
 /// POST syncServers `{"servers": {id: params}, "mode": "cordon", "dry_run": false}` →
 /// `{"log": [...]}`; a failure is 400 `{"error", "log"}` (the log of what was done before).
-pub async fn sync_servers(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
+pub(crate) async fn sync_servers(state: &State, call: &AdminCall) -> Result<Reply, Reply> {
     let mode = call.value("mode").unwrap_or_else(|| "cordon".into());
     let dry_run = match call.body.as_ref().and_then(|b| b.get("dry_run")) {
         Some(Value::Bool(b)) => *b,

@@ -35,12 +35,12 @@ async fn state_or_shutdown(
     }
 }
 
-pub struct PollerService {
+pub(super) struct PollerService {
     shared: Arc<Shared>,
 }
 
 impl PollerService {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         PollerService { shared }
     }
 }
@@ -107,12 +107,12 @@ impl BackgroundService for PollerService {
 }
 
 /// Watches for the start of a graceful shutdown (SIGTERM, or SIGQUIT for an upgrade).
-pub struct DrainService {
+pub(super) struct DrainService {
     shared: Arc<Shared>,
 }
 
 impl DrainService {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         DrainService { shared }
     }
 }
@@ -145,12 +145,12 @@ impl BackgroundService for DrainService {
     }
 }
 
-pub struct RefreshService {
+pub(super) struct RefreshService {
     shared: Arc<Shared>,
 }
 
 impl RefreshService {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         RefreshService { shared }
     }
 }

@@ -31,7 +31,11 @@ impl std::fmt::Debug for DatabaseConfig {
 }
 
 /// DATABASE_URL (blank = unset) or `database_url`; a URL of another kind is an error.
-pub fn database(file: Option<String>, env: &Env, errors: &mut Vec<String>) -> DatabaseConfig {
+pub(super) fn database(
+    file: Option<String>,
+    env: &Env,
+    errors: &mut Vec<String>,
+) -> DatabaseConfig {
     let (key, url) = match (env.value("DATABASE_URL"), file) {
         (Some(url), _) => ("DATABASE_URL", url.trim().to_string()),
         (None, Some(url)) if !url.trim().is_empty() => ("database_url", url.trim().to_string()),

@@ -6,7 +6,7 @@ use super::env::Env;
 const DEFAULT: &str = "127.0.0.1:9464";
 
 /// SCALELITE_METRICS_LISTEN or `metrics_listen`; `off` (or empty) disables the endpoint.
-pub fn listen(file: Option<String>, env: &Env, errors: &mut Vec<String>) -> Option<String> {
+pub(super) fn listen(file: Option<String>, env: &Env, errors: &mut Vec<String>) -> Option<String> {
     let value = env
         .get("SCALELITE_METRICS_LISTEN")
         .map(String::from)

@@ -26,7 +26,7 @@ impl std::fmt::Debug for RedisCa {
 
 /// SCALELITE_REDIS_CA_FILE or `redis_ca_file`, read and checked; it only applies to a
 /// `rediss://` `redis_url`.
-pub fn ca_file(
+pub(super) fn ca_file(
     file: Option<String>,
     env: &Env,
     redis_url: Option<&str>,

@@ -113,7 +113,7 @@ fn check_pair(cert: &str, key: &str, errors: &mut Vec<String>) {
 
 /// TLS from the file's `tls:` section and SCALELITE_TLS_CERT / _KEY / _LISTEN /
 /// _REDIRECT_HTTP; `None` unless a certificate is given.
-pub fn tls_config(
+pub(super) fn tls_config(
     file: Option<TlsSection>,
     env: &Env,
     errors: &mut Vec<String>,
@@ -160,7 +160,7 @@ pub fn tls_config(
 }
 
 /// The CA bundle for upstream verification (SCALELITE_UPSTREAM_CA_FILE or `upstream_ca_file`).
-pub fn ca_file(file: Option<String>, env: &Env, errors: &mut Vec<String>) -> Option<String> {
+pub(super) fn ca_file(file: Option<String>, env: &Env, errors: &mut Vec<String>) -> Option<String> {
     let path = env
         .value("SCALELITE_UPSTREAM_CA_FILE")
         .map(String::from)

@@ -5,7 +5,7 @@ use std::time::Duration;
 /// One error type for the database domain. Its text is what the health check shows, so it names
 /// the problem without echoing the URL (which may carry a password).
 #[derive(Debug, thiserror::Error)]
-pub enum DbError {
+pub(crate) enum DbError {
     #[error("invalid database URL: {0}")]
     Url(String),
     /// The pool could not open a connection in time (refused, unreachable, or too slow).

@@ -11,7 +11,7 @@
 
 mod error;
 
-pub use error::DbError;
+pub(crate) use error::DbError;
 
 use crate::config::DatabaseConfig;
 use sqlx::postgres::{PgConnectOptions, PgPool};
@@ -25,17 +25,17 @@ use std::time::Duration;
 const MAX_CONNECTIONS: u32 = 4;
 /// How long getting a connection may take, connecting included: bounds the health check when
 /// the database is down (sqlx retries a refused connection until then).
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The whole ping, connection and statement.
 const PING_TIMEOUT: Duration = Duration::from_millis(2500);
 /// Idle connections are closed after this (a database restart then costs nothing).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default file in the data dir when no URL is configured.
-pub const EMBEDDED_FILE: &str = "recordings.sqlite3";
+pub(crate) const EMBEDDED_FILE: &str = "recordings.sqlite3";
 
 /// A handle on the recordings database; cheap to clone (the pools are shared handles).
 #[derive(Clone)]
-pub enum Database {
+pub(crate) enum Database {
     Postgres(PgPool),
     Sqlite(SqlitePool),
 }
@@ -43,7 +43,7 @@ pub enum Database {
 impl Database {
     /// The pool for `config`, without connecting. Must run inside the runtime that will use it
     /// (the pool's maintenance task is spawned there).
-    pub fn lazy(config: &DatabaseConfig, data_dir: &Path) -> Result<Database, DbError> {
+    pub(crate) fn lazy(config: &DatabaseConfig, data_dir: &Path) -> Result<Database, DbError> {
         match config {
             DatabaseConfig::Postgres(url) => {
                 let opts = PgConnectOptions::from_str(url)
@@ -85,32 +85,8 @@ impl Database {
         Database::Sqlite(pool_options::<sqlx::Sqlite>().connect_lazy_with(opts))
     }
 
-    /// `postgres` or `sqlite`, for logs and messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Database::Postgres(_) => "postgres",
-            Database::Sqlite(_) => "sqlite",
-        }
-    }
-
-    /// The PostgreSQL pool, when that is the database.
-    pub fn postgres(&self) -> Option<&PgPool> {
-        match self {
-            Database::Postgres(p) => Some(p),
-            Database::Sqlite(_) => None,
-        }
-    }
-
-    /// The SQLite pool, when that is the database.
-    pub fn sqlite(&self) -> Option<&SqlitePool> {
-        match self {
-            Database::Sqlite(p) => Some(p),
-            Database::Postgres(_) => None,
-        }
-    }
-
     /// `SELECT 1`, connecting first if needed; answers within [`PING_TIMEOUT`].
-    pub async fn ping(&self) -> Result<(), DbError> {
+    pub(crate) async fn ping(&self) -> Result<(), DbError> {
         let query = async {
             match self {
                 Database::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop),
@@ -142,7 +118,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("nested");
         let db = Database::lazy(&DatabaseConfig::Embedded, &data).unwrap();
-        assert_eq!(db.kind(), "sqlite");
+        assert!(matches!(db, Database::Sqlite(_)));
         db.ping().await.unwrap();
         assert!(data.join(EMBEDDED_FILE).exists());
     }

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 /// What is known about a request by the time it is answered.
-pub struct AccessLog {
+pub(super) struct AccessLog {
     started: Instant,
     pub call: &'static str,
     pub action: Option<String>,
@@ -23,11 +23,11 @@ impl Default for AccessLog {
 }
 
 impl AccessLog {
-    pub fn elapsed(&self) -> std::time::Duration {
+    pub(super) fn elapsed(&self) -> std::time::Duration {
         self.started.elapsed()
     }
 
-    pub fn start() -> Self {
+    pub(super) fn start() -> Self {
         AccessLog {
             started: Instant::now(),
             call: "-",
@@ -41,7 +41,7 @@ impl AccessLog {
 
     /// Count the request in the metrics. Unknown actions share one label, so clients cannot
     /// create label values at will.
-    pub fn count(&self) {
+    pub(super) fn count(&self) {
         const KNOWN: [&str; 28] = [
             "create",
             "join",
@@ -83,7 +83,7 @@ impl AccessLog {
 
     /// Write the line. The values are `&str` fields: JSON escapes them, the text format quotes
     /// them (`meetingID="a b"`), so a client's meetingID cannot forge other fields.
-    pub fn emit(&self) {
+    pub(super) fn emit(&self) {
         // Two decimals are plenty; rounding keeps JSON numbers short.
         let ms = (self.started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
         tracing::info!(

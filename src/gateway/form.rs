@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 /// The parameters of a form body of media type `media_type`; `content_type` is the whole
 /// header (a multipart body needs its boundary). Other media types give no parameters.
-pub async fn params(
+pub(super) async fn params(
     media_type: Option<&str>,
     content_type: Option<&str>,
     body: Bytes,

@@ -13,7 +13,7 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
 
 /// How to send one call to its BBB server.
-pub struct Forward {
+pub(super) struct Forward {
     endpoint: Endpoint,
     timeouts: Timeouts,
     path_and_query: String,
@@ -88,16 +88,16 @@ pub(crate) async fn prepare(
 
 impl Forward {
     /// The owning server's host (and port), the `server` label of upstream metrics.
-    pub fn authority(&self) -> &str {
+    pub(super) fn authority(&self) -> &str {
         &self.endpoint.authority
     }
 
-    pub fn peer(&self) -> HttpPeer {
+    pub(super) fn peer(&self) -> HttpPeer {
         self.endpoint.peer(self.timeouts)
     }
 
     /// The upstream request: our path and checksum, the server's Host, the body as BBB wants it.
-    pub fn rewrite(&self, req: &mut RequestHeader) -> pingora::Result<()> {
+    pub(super) fn rewrite(&self, req: &mut RequestHeader) -> pingora::Result<()> {
         let uri: http::Uri = self.path_and_query.parse().map_err(|_| {
             pingora::Error::explain(pingora::ErrorType::InternalError, "bad upstream uri")
         })?;
@@ -130,7 +130,7 @@ impl Forward {
 
 /// What the client gets for a BBB answer: verbatim if it is a SUCCESS, BBB's error as
 /// Scalelite renders it if FAILED, `internalError` if it is not a BBB answer at all.
-pub fn check_answer(raw: Bytes) -> Bytes {
+pub(super) fn check_answer(raw: Bytes) -> Bytes {
     match xml::parse_envelope(&raw) {
         Some(env) if env.is_success() => raw,
         Some(env) => ApiError::Upstream {

@@ -5,7 +5,7 @@ use crate::web::Reply;
 use std::time::Duration;
 
 /// `GET /bigbluebutton/api`: BBB's version envelope (and BUILD_NUMBER when set).
-pub fn index(state: &State) -> Reply {
+pub(super) fn index(state: &State) -> Reply {
     let mut fields = vec![("version", "2.0")];
     if let Some(build) = state.config.build_number.as_deref() {
         fields.push(("build", build));
@@ -18,7 +18,7 @@ const HEALTH_STORE_TIMEOUT: Duration = Duration::from_millis(2500);
 
 /// 200 `success` when the store and the database both answer; 503 naming every failing part
 /// otherwise (Scalelite answers 200 even then, which load balancers cannot act on).
-pub async fn health(state: &State) -> Reply {
+pub(super) async fn health(state: &State) -> Reply {
     let store = async {
         match tokio::time::timeout(HEALTH_STORE_TIMEOUT, state.store.ping()).await {
             Ok(Ok(())) => None,

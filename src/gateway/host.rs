@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 /// Which `Host` values the gateway answers.
 #[derive(Debug, Clone)]
-pub struct HostRule {
+pub(super) struct HostRule {
     /// URL_HOST, lower-cased (host names compare case-insensitively).
     host: String,
     /// With multitenancy, tenants are sub-domains of URL_HOST.
@@ -15,14 +15,14 @@ pub struct HostRule {
 
 impl HostRule {
     /// `None` when URL_HOST is unset: every host is accepted.
-    pub fn new(url_host: Option<&str>, subdomains: bool) -> Option<HostRule> {
+    pub(super) fn new(url_host: Option<&str>, subdomains: bool) -> Option<HostRule> {
         let host = url_host?.trim().trim_end_matches('.').to_ascii_lowercase();
         (!host.is_empty()).then_some(HostRule { host, subdomains })
     }
 
     /// Whether a request may pass: its path mentions `health_check` (load balancers probe by
     /// address), or its Host — and its last X-Forwarded-Host, when a proxy set one — is allowed.
-    pub fn allows(&self, path: &str, host: Option<&[u8]>, forwarded: Option<&[u8]>) -> bool {
+    pub(super) fn allows(&self, path: &str, host: Option<&[u8]>, forwarded: Option<&[u8]>) -> bool {
         if path.contains("health_check") {
             return true;
         }
@@ -63,7 +63,7 @@ fn host_name(value: &str) -> &str {
 }
 
 /// Rails' production answer to a blocked host: 403, an empty HTML page.
-pub fn blocked() -> Reply {
+pub(super) fn blocked() -> Reply {
     Reply {
         status: 403,
         content_type: "text/html; charset=utf-8",

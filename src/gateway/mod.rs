@@ -35,7 +35,7 @@ use forward::Forward;
 /// Largest body we read ourselves (create's pre-uploaded slides XML, forms, admin JSON).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-pub struct Gateway {
+pub(crate) struct Gateway {
     shared: Arc<Shared>,
     /// URL_HOST's host authorisation, when set.
     hosts: Option<host::HostRule>,
@@ -43,7 +43,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
         let hosts = host::HostRule::new(
             shared.config.url_host.as_deref(),
             shared.config.url_host_subdomains,
@@ -98,7 +98,7 @@ impl Gateway {
 
 /// Per-request state carried between the proxy phases.
 #[derive(Default)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     /// What the access log line says about this request.
     log: AccessLog,
     /// Set when the call is proxied to a BBB server.

@@ -9,7 +9,7 @@ const ROUTING: [&str; 4] = ["format", "controller", "action", "checksum"];
 /// Client params minus routing names and the call's exclusion list, then merged with Scalelite's
 /// precedence: override > client > default. Default-only keys go before the client's keys,
 /// override-only keys after them. `skip` names keys the lists must not touch (e.g. the tag).
-pub fn forwarded(client: &Params, policy: &ParamPolicy, skip: &[&str]) -> Params {
+pub(super) fn forwarded(client: &Params, policy: &ParamPolicy, skip: &[&str]) -> Params {
     let mut out = Params::new();
     for (k, v) in policy
         .defaults

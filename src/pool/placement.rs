@@ -219,8 +219,9 @@ impl Placement {
                 load: s.load.unwrap_or(0.0),
             })
             .collect();
-        // rank() decides the errors; the selector then gives the order over live loads.
-        rank(&candidates, spec)?;
+        if candidates.is_empty() {
+            return Err(PlacementError::NoServers);
+        }
         let ids = membership(&candidates);
         let mut members = self.members.lock().await;
         *self.board.write() = candidates;
@@ -242,7 +243,13 @@ impl Placement {
             });
         let out = seen.into_inner();
         if out.is_empty() {
-            return Err(PlacementError::NoServers);
+            // The selector found no server: with servers available, a required tag no server
+            // carries is the only reason it can have (see `rank`).
+            return Err(if spec.required {
+                PlacementError::TagUnavailable(spec.tags.join(";"))
+            } else {
+                PlacementError::NoServers
+            });
         }
         Ok(out)
     }

@@ -32,14 +32,14 @@ const VERSION_EVERY: u64 = 10;
 
 /// What one poll cycle works on: the servers and the meetings the store placed on each.
 #[derive(Default)]
-pub struct Round {
+pub(super) struct Round {
     pub cycle: u64,
     pub servers: HashMap<String, Server>,
     pub known: HashMap<String, Vec<Meeting>>,
 }
 
 /// The poll of one server.
-pub struct Probe {
+pub(super) struct Probe {
     pub registry: Arc<Registry>,
     pub store: Arc<dyn Store>,
     pub client: Arc<BbbClient>,
@@ -54,7 +54,7 @@ pub struct Probe {
 }
 
 /// Discovery for the poller: every server of the current round, whatever its state.
-pub struct Targets(pub Arc<Probe>);
+pub(super) struct Targets(pub Arc<Probe>);
 
 #[async_trait::async_trait]
 impl ServiceDiscovery for Targets {
@@ -73,7 +73,7 @@ impl ServiceDiscovery for Targets {
 
 /// The check Pingora runs per backend. Each check is one full poll; hysteresis is Scalelite's
 /// (counters in the store), so Pingora's own threshold is one.
-pub struct Check(pub Arc<Probe>);
+pub(super) struct Check(pub Arc<Probe>);
 
 #[async_trait::async_trait]
 impl HealthCheck for Check {
@@ -113,7 +113,7 @@ fn now_ms() -> u64 {
 }
 
 impl Probe {
-    pub fn new(
+    pub(super) fn new(
         registry: Arc<Registry>,
         store: Arc<dyn Store>,
         client: Arc<BbbClient>,

@@ -9,7 +9,7 @@ use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 
-pub enum Op {
+pub(super) enum Op {
     UpsertServer(Box<Server>),
     DeleteServer(String),
     UpsertMeeting(Box<Meeting>, i64),
@@ -17,19 +17,19 @@ pub enum Op {
     Expire(Vec<String>, i64),
 }
 
-pub struct Job {
+pub(super) struct Job {
     pub op: Op,
     pub done: Option<oneshot::Sender<()>>,
 }
 
 /// What was on disk at start-up.
-pub struct Loaded {
+pub(super) struct Loaded {
     pub servers: Vec<Server>,
     pub meetings: Vec<(Meeting, i64)>,
 }
 
 /// Open (or create) the state file, load it, and keep writing jobs until the sender is dropped.
-pub fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded), String> {
+pub(super) fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

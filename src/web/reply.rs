@@ -6,12 +6,12 @@ use pingora::Result;
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
 
-pub const XML: &str = "application/xml; charset=utf-8";
-pub const JSON: &str = "application/json; charset=utf-8";
+pub(crate) const XML: &str = "application/xml; charset=utf-8";
+pub(super) const JSON: &str = "application/json; charset=utf-8";
 
 /// An answer the gateway produced without a BBB server.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Bytes,
@@ -21,7 +21,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn xml(body: String) -> Self {
+    pub(crate) fn xml(body: String) -> Self {
         Reply {
             status: 200,
             content_type: XML,
@@ -32,7 +32,7 @@ impl Reply {
     }
 
     /// A BBB answer passed on verbatim.
-    pub fn xml_bytes(body: Bytes) -> Self {
+    pub(crate) fn xml_bytes(body: Bytes) -> Self {
         Reply {
             status: 200,
             content_type: XML,
@@ -42,7 +42,7 @@ impl Reply {
         }
     }
 
-    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
         Reply {
             status,
             content_type: JSON,
@@ -52,7 +52,7 @@ impl Reply {
         }
     }
 
-    pub fn text(status: u16, body: &str) -> Self {
+    pub(crate) fn text(status: u16, body: &str) -> Self {
         Reply {
             status,
             content_type: "text/plain; charset=utf-8",
@@ -63,7 +63,7 @@ impl Reply {
     }
 
     /// A permanent redirect (plain HTTP to HTTPS).
-    pub fn moved(location: String) -> Self {
+    pub(crate) fn moved(location: String) -> Self {
         Reply {
             status: 301,
             location: Some(location),
@@ -72,7 +72,7 @@ impl Reply {
     }
 
     /// A 302 with the small HTML body Rails sends along.
-    pub fn redirect(location: String) -> Self {
+    pub(crate) fn redirect(location: String) -> Self {
         let body = format!(
             "<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>",
             crate::bbb::xml::escape(&location)
@@ -94,7 +94,7 @@ impl From<ApiError> for Reply {
 }
 
 /// Send a reply downstream (header, then body; no body for HEAD).
-pub async fn send(session: &mut Session, reply: Reply) -> Result<()> {
+pub(crate) async fn send(session: &mut Session, reply: Reply) -> Result<()> {
     let mut h = ResponseHeader::build(reply.status, Some(4))?;
     h.insert_header("Content-Type", reply.content_type)?;
     h.insert_header("Content-Length", reply.body.len().to_string())?;

@@ -103,3 +103,66 @@ async fn selector_orders_the_pool() {
         vec!["a", "b"]
     );
 }
+
+/// The selector (what create uses) gives the same first server and the same errors as the
+/// examples above, which `rank` answers directly.
+#[tokio::test]
+async fn selector_agrees_with_the_examples() {
+    use crate::store::{Server, ServerState};
+    let pools: Vec<Vec<Candidate>> = vec![
+        vec![],
+        vec![c("test-2", None, 2.0), c("test-1", None, 1.0)],
+        vec![
+            c("test-1", Some("test-tag"), 1.0),
+            c("test-2", None, 3.0),
+            c("test-3", None, 2.0),
+        ],
+        vec![
+            c("test-1", None, 1.0),
+            c("test-2", Some("test-tag"), 3.0),
+            c("test-3", Some("test-tag"), 2.0),
+            c("test-4", Some("wrong-tag"), 1.0),
+        ],
+        vec![
+            c("test-1", Some("wrong-tag"), 1.0),
+            c("test-2", Some("wrong-tag"), 1.0),
+            c("test-3", None, 2.0),
+        ],
+        vec![c("x", Some("a"), 0.0)],
+    ];
+    let specs = [
+        "",
+        "!",
+        "none",
+        "none!",
+        "test-tag",
+        "test-tag!",
+        "a",
+        "a;b!",
+        "b",
+        "b!",
+    ];
+    let placement = Placement::new();
+    for pool in &pools {
+        let servers: Vec<Server> = pool
+            .iter()
+            .map(|cand| {
+                let mut s =
+                    Server::new(cand.id.clone(), format!("http://{}/", cand.id), "s".into());
+                s.state = Some(ServerState::Enabled);
+                s.online = true;
+                s.load = Some(cand.load);
+                s.tag = cand.tag.clone();
+                s
+            })
+            .collect();
+        for spec in specs {
+            let expected = first(pool, spec);
+            let got = placement
+                .order(&servers, &TagSpec::parse(spec))
+                .await
+                .map(|order| order[0].clone());
+            assert_eq!(got, expected, "pool {pool:?}, spec {spec:?}");
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub(super) struct Conn {
 impl Conn {
     /// Parse `url`; the connection itself is made on first use. `ca` (PEM) replaces the system
     /// roots for a `rediss://` URL.
-    pub fn open(url: &str, ca: Option<&[u8]>, timeout: Duration) -> StoreResult<Conn> {
+    pub(super) fn open(url: &str, ca: Option<&[u8]>, timeout: Duration) -> StoreResult<Conn> {
         let client = match ca {
             Some(pem) => Client::build_with_tls(
                 url,
@@ -65,17 +65,17 @@ impl Conn {
     }
 
     /// The connection to send a command on (a cheap handle).
-    pub fn get(&self) -> ConnectionManager {
+    pub(super) fn get(&self) -> ConnectionManager {
         self.current.lock().1.clone()
     }
 
-    pub fn generation(&self) -> u64 {
+    pub(super) fn generation(&self) -> u64 {
         self.current.lock().0
     }
 
     /// A call that started on connection `generation` got no answer in time: unless another
     /// call replaced it already, drop that connection and use a new one from now on.
-    pub fn reset(&self, generation: u64) {
+    pub(super) fn reset(&self, generation: u64) {
         let mut current = self.current.lock();
         if current.0 != generation {
             return;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest any store call may take before it fails with `Unavailable`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often `update_server` recomputes a record that changed under it before giving up.
 const MAX_UPDATE_TRIES: usize = 64;
 /// `voice_bridges` entries inspected for stale numbers per `meetings()` call.
