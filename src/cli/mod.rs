@@ -140,7 +140,7 @@ pub fn decimal(v: &serde_json::Value) -> Option<String> {
 pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
     Config::load(path, &Env::from_process()).map_err(|problems| {
         eprintln!("scalelite: invalid configuration:");
-        for p in problems {
+        for p in problems.iter() {
             eprintln!("  - {p}");
         }
         ExitCode::from(2)

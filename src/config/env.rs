@@ -1,6 +1,7 @@
 //! Scalelite's environment variables, read on top of the file so `/etc/default/scalelite` keeps working.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// A snapshot of the environment (a map, so tests can pass their own).
 pub struct Env(pub HashMap<String, String>);
@@ -66,5 +67,39 @@ impl Env {
             }
         }
         Some(out)
+    }
+
+    /// A count: the variable, else the file's value, else `default`; negative is an error.
+    pub(super) fn count(
+        &self,
+        key: &str,
+        file: Option<i64>,
+        default: i64,
+        errors: &mut Vec<String>,
+    ) -> u64 {
+        let v = self.number::<i64>(key, errors).or(file).unwrap_or(default);
+        if v < 0 {
+            errors.push(format!("{key}: must not be negative (got {v})"));
+        }
+        v.max(0) as u64
+    }
+
+    /// A duration in seconds (fractions allowed): the variable, else the file's value, else
+    /// `default`; anything but a positive number is an error.
+    pub(super) fn seconds(
+        &self,
+        key: &str,
+        file: Option<f64>,
+        default: f64,
+        errors: &mut Vec<String>,
+    ) -> Duration {
+        let v = self.number::<f64>(key, errors).or(file).unwrap_or(default);
+        if !(v.is_finite() && v > 0.0) {
+            errors.push(format!(
+                "{key}: must be a positive number of seconds (got {v})"
+            ));
+            return Duration::from_secs_f64(default);
+        }
+        Duration::from_secs_f64(v)
     }
 }

@@ -3,10 +3,36 @@
 
 use super::env::Env;
 use super::{file, ParamPolicy};
-use crate::bbb::Algorithm;
+use crate::bbb::{Algorithm, Checksum};
+
+/// The checksum policy: the secrets (LOADBALANCER_SECRET first, then LOADBALANCER_SECRETS: the
+/// order matters to Scalelite; the file's `secrets` only when neither is set) and algorithms.
+pub(super) fn checksum(
+    env: &Env,
+    file_secrets: Option<Vec<String>>,
+    file_algorithms: Option<Vec<String>>,
+    errors: &mut Vec<String>,
+) -> Checksum {
+    let mut secrets = Vec::new();
+    if env.get("LOADBALANCER_SECRET").is_some() || env.get("LOADBALANCER_SECRETS").is_some() {
+        if let Some(s) = env.value("LOADBALANCER_SECRET") {
+            secrets.push(s.to_string());
+        }
+        if let Some(list) = env.get("LOADBALANCER_SECRETS") {
+            secrets.extend(list.split(':').filter(|s| !s.is_empty()).map(String::from));
+        }
+    } else {
+        secrets = file_secrets.unwrap_or_default();
+    }
+    if secrets.is_empty() {
+        errors.push("no secret: set LOADBALANCER_SECRET (or `secrets` in the config file)".into());
+    }
+    let (allowed, outgoing) = checksum_algorithms(env, file_algorithms, errors);
+    Checksum::new(secrets, allowed, outgoing)
+}
 
 /// Allowed incoming algorithms and the outgoing one (the strongest allowed; SHA256 when unset).
-pub(super) fn checksum_algorithms(
+fn checksum_algorithms(
     env: &Env,
     file: Option<Vec<String>>,
     errors: &mut Vec<String>,
