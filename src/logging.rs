@@ -9,19 +9,38 @@ use crate::config::{log_settings, Env, LogConfig, LogFormat};
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
+/// Why logging could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("log level '{filter}': {source}")]
+    Level {
+        filter: String,
+        source: tracing_subscriber::filter::ParseError,
+    },
+    #[error("log file {}: {source}", path.display())]
+    File { path: PathBuf, source: io::Error },
+    #[error("log file {}: directory {} does not exist", path.display(), dir.display())]
+    NoDirectory { path: PathBuf, dir: PathBuf },
+    #[error("logging: {0}")]
+    Install(#[from] tracing_subscriber::util::TryInitError),
+}
+
 /// Install the global subscriber (and the `log` bridge). Fails when the filter is invalid, the
 /// file cannot be opened, or logging was already set up.
-pub fn init(settings: &LogConfig) -> Result<(), String> {
+pub fn init(settings: &LogConfig) -> Result<(), LogError> {
     let filter = EnvFilter::builder()
         .parse(&settings.filter)
-        .map_err(|e| format!("log level '{}': {e}", settings.filter))?;
+        .map_err(|source| LogError::Level {
+            filter: settings.filter.clone(),
+            source,
+        })?;
     let (sink, ansi) = match &settings.file {
         Some(path) => (Sink::File(Arc::new(open_file(path)?)), false),
         None => (
@@ -47,7 +66,7 @@ pub fn init(settings: &LogConfig) -> Result<(), String> {
             )
             .try_init(),
     };
-    installed.map_err(|e| format!("logging: {e}"))
+    Ok(installed?)
 }
 
 /// Logging for the commands other than `serve`: `default_level` (or SCALELITE_LOG_LEVEL,
@@ -69,23 +88,30 @@ pub fn init_command(default_level: &str) {
 /// Open (or create) the log file for appending: every write lands at the end, so logrotate's
 /// `copytruncate` cannot leave a hole, and several writers (Pingora's daemon stderr) do not
 /// overwrite each other.
-pub fn open_file(path: &Path) -> Result<File, String> {
+pub fn open_file(path: &Path) -> Result<File, LogError> {
     OpenOptions::new()
         .append(true)
         .create(true)
         .open(path)
-        .map_err(|e| format!("log file {}: {e}", path.display()))
+        .map_err(|source| file_error(path, source))
+}
+
+fn file_error(path: &Path, source: io::Error) -> LogError {
+    LogError::File {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// What `serve --test` checks: the file can be appended to, or its directory exists. It does
 /// not create the file, so a check run as root cannot leave a file the service cannot open.
-pub fn check_file(path: &Path) -> Result<(), String> {
+pub fn check_file(path: &Path) -> Result<(), LogError> {
     if path.exists() {
         return OpenOptions::new()
             .append(true)
             .open(path)
             .map(drop)
-            .map_err(|e| format!("log file {}: {e}", path.display()));
+            .map_err(|source| file_error(path, source));
     }
     let dir = path
         .parent()
@@ -94,11 +120,10 @@ pub fn check_file(path: &Path) -> Result<(), String> {
     if dir.is_dir() {
         Ok(())
     } else {
-        Err(format!(
-            "log file {}: directory {} does not exist",
-            path.display(),
-            dir.display()
-        ))
+        Err(LogError::NoDirectory {
+            path: path.to_path_buf(),
+            dir: dir.to_path_buf(),
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use crate::bbb::client::BbbClient;
 use crate::bbb::endpoint::Endpoints;
 use crate::bbb::{ApiError, Target, Timeouts};
 use crate::config::Config;
-use crate::db::Database;
+use crate::db::{Database, DbError};
 use crate::pool::{Placement, Registry};
 use crate::store::voice_bridge::BridgePolicy;
 use crate::store::{
@@ -14,6 +14,17 @@ use crate::store::{
 };
 use std::sync::Arc;
 use tokio::sync::OnceCell;
+
+/// Why a service could not build its state yet (it retries).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("database: {0}")]
+    Database(#[from] DbError),
+    #[error("{0}")]
+    Task(String),
+}
 
 /// What every service shares. The store is opened on first use, inside a running service:
 /// Pingora may fork (daemon mode) before services start, and threads do not survive a fork.
@@ -118,18 +129,17 @@ impl Shared {
 
     /// A store handle for the calling service: a Redis connection of its own (connections
     /// belong to the runtime that made them), or the process's embedded store.
-    pub(crate) async fn store(&self) -> Result<Arc<dyn Store>, String> {
+    pub(crate) async fn store(&self) -> Result<Arc<dyn Store>, StartError> {
         let store = self.open_store().await?;
         Ok(Arc::new(MeteredStore(store)))
     }
 
-    async fn open_store(&self) -> Result<Arc<dyn Store>, String> {
+    async fn open_store(&self) -> Result<Arc<dyn Store>, StartError> {
         let cfg = &self.config;
         if let Some(url) = &cfg.redis_url {
             let ca = cfg.redis_ca.as_ref().map(|ca| &ca.pem[..]);
-            let store = RedisStore::connect_with_ca(url, ca, &cfg.redis_namespace, cfg.meeting_ttl)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store =
+                RedisStore::connect_with_ca(url, ca, &cfg.redis_namespace, cfg.meeting_ttl).await?;
             return Ok(Arc::new(store));
         }
         self.embedded
@@ -138,34 +148,31 @@ impl Shared {
                 let ttl = cfg.meeting_ttl;
                 let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&path, ttl))
                     .await
-                    .map_err(|e| e.to_string())??;
-                Ok::<Arc<dyn Store>, String>(Arc::new(store))
+                    .map_err(|e| StartError::Task(e.to_string()))??;
+                Ok::<Arc<dyn Store>, StartError>(Arc::new(store))
             })
             .await
             .cloned()
     }
 
     /// The registry (seeded from the config file and loaded on first call).
-    async fn registry(&self, store: &dyn Store) -> Result<Arc<Registry>, String> {
+    async fn registry(&self, store: &dyn Store) -> Result<Arc<Registry>, StartError> {
         self.registry
             .get_or_try_init(|| async {
-                seed_servers(store, &self.config)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                seed_servers(store, &self.config).await?;
                 let registry = Arc::new(Registry::new(self.endpoints.clone()));
-                registry.refresh(store).await.map_err(|e| e.to_string())?;
-                Ok(registry)
+                registry.refresh(store).await?;
+                Ok::<_, StartError>(registry)
             })
             .await
             .cloned()
     }
 
-    pub(crate) async fn state(&self) -> Result<State, String> {
+    pub(crate) async fn state(&self) -> Result<State, StartError> {
         let store = self.store().await?;
         // A pool of this service's runtime; nothing is connected yet, so a database that is
         // down does not keep the service from starting.
-        let database = Database::lazy(&self.config.database, &self.config.data_dir)
-            .map_err(|e| format!("database: {e}"))?;
+        let database = Database::lazy(&self.config.database, &self.config.data_dir)?;
         Ok(State {
             config: self.config.clone(),
             registry: self.registry(store.as_ref()).await?,

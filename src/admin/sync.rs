@@ -11,7 +11,7 @@
 use super::cli_api::end_on_bbb;
 use super::{error, json_string, AdminCall};
 use crate::state::State;
-use crate::store::{format_decimal, Server, ServerChange, ServerState};
+use crate::store::{format_decimal, Server, ServerChange, ServerState, StoreError};
 use crate::web::Reply;
 use serde_json::{json, Map, Value};
 
@@ -61,21 +61,31 @@ pub(crate) fn ruby_decimal(s: &str) -> f64 {
     t[..stop].replace('_', "").parse().unwrap_or(0.0)
 }
 
+/// Why a sync stopped: the file is not what a sync takes (Scalelite's messages), or the store
+/// failed part-way (the log says what was done before).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SyncError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
 /// Check a `servers` map (id → params) and a mode; the first problem is the error.
-pub(crate) fn validate(servers: &Value, mode: &str) -> Result<Vec<Spec>, String> {
+pub(crate) fn validate(servers: &Value, mode: &str) -> Result<Vec<Spec>, SyncError> {
     let Value::Object(servers) = servers else {
-        return Err("Servers parameter not a hash".into());
+        return Err(SyncError::Invalid("Servers parameter not a hash".into()));
     };
     if !MODES.contains(&mode) {
-        return Err(format!(
+        return Err(SyncError::Invalid(format!(
             "Unknown sync mode '{mode}' (choose: {})",
             MODES.join(" ")
-        ));
+        )));
     }
     servers.iter().map(|(id, p)| spec(id, p)).collect()
 }
 
-fn spec(id: &str, params: &Value) -> Result<Spec, String> {
+fn spec(id: &str, params: &Value) -> Result<Spec, SyncError> {
     let empty = Map::new();
     let params = params.as_object().unwrap_or(&empty);
     let given = |k: &str| params.get(k).filter(|v| !v.is_null());
@@ -84,22 +94,24 @@ fn spec(id: &str, params: &Value) -> Result<Spec, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if !valid_id {
-        return Err(format!("Server id={id} contains invalid characters"));
+        return Err(SyncError::Invalid(format!(
+            "Server id={id} contains invalid characters"
+        )));
     }
     let secret = given("secret")
         .and_then(json_string)
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| format!("Server id={id} has no secret"))?;
+        .ok_or_else(|| SyncError::Invalid(format!("Server id={id} has no secret")))?;
     let bad: Vec<String> = params
         .keys()
         .filter(|k| !PARAMS.contains(&k.as_str()) && !IGNORED.contains(&k.as_str()))
         .map(|k| format!("{k:?}"))
         .collect();
     if !bad.is_empty() {
-        return Err(format!(
+        return Err(SyncError::Invalid(format!(
             "Server id={id} has bad parameters: [{}]",
             bad.join(", ")
-        ));
+        )));
     }
     let load_multiplier = match given("load_multiplier") {
         None => 1.0,
@@ -107,7 +119,9 @@ fn spec(id: &str, params: &Value) -> Result<Spec, String> {
             let raw = json_string(v).unwrap_or_else(|| v.to_string());
             let m = json_string(v).map(|s| ruby_decimal(&s)).unwrap_or(0.0);
             if !(m > 0.0 && m.is_finite()) {
-                return Err(format!("Server id={id} has invalid load_multiplier={raw}"));
+                return Err(SyncError::Invalid(format!(
+                    "Server id={id} has invalid load_multiplier={raw}"
+                )));
             }
             m
         }
@@ -121,7 +135,9 @@ fn spec(id: &str, params: &Value) -> Result<Spec, String> {
                     && u.host_str().is_some_and(|h| !h.is_empty())
             });
             if !ok {
-                return Err(format!("Server id={id} has invalid url={raw}"));
+                return Err(SyncError::Invalid(format!(
+                    "Server id={id} has invalid url={raw}"
+                )));
             }
             raw
         }
@@ -155,7 +171,7 @@ pub(crate) async fn sync_servers(state: &State, call: &AdminCall) -> Result<Repl
         .and_then(|b| b.get("servers"))
         .cloned()
         .unwrap_or(Value::Null);
-    let specs = validate(&servers, &mode).map_err(|e| error(400, &e))?;
+    let specs = validate(&servers, &mode).map_err(|e| error(400, &e.to_string()))?;
     let mut log = Vec::new();
     let outcome = apply(state, &specs, &mode, dry_run, &mut log).await;
     if !dry_run {
@@ -164,7 +180,10 @@ pub(crate) async fn sync_servers(state: &State, call: &AdminCall) -> Result<Repl
     }
     match outcome {
         Ok(()) => Ok(Reply::json(200, &json!({ "log": log, "dry_run": dry_run }))),
-        Err(e) => Err(Reply::json(400, &json!({ "error": e, "log": log }))),
+        Err(e) => Err(Reply::json(
+            400,
+            &json!({ "error": e.to_string(), "log": log }),
+        )),
     }
 }
 
@@ -179,12 +198,11 @@ async fn apply(
     mode: &str,
     dry: bool,
     log: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), SyncError> {
     let store = state.store.as_ref();
-    let fail = |e: crate::store::StoreError| e.to_string();
     for spec in specs {
         let id = spec.id.as_str();
-        let server = match store.server(id).await.map_err(fail)? {
+        let server = match store.server(id).await? {
             Some(s) => s,
             None if dry => {
                 note(log, id, "Server created");
@@ -194,7 +212,7 @@ async fn apply(
                 let mut s = Server::new(id.into(), spec.url.clone(), spec.secret.clone());
                 s.load_multiplier = Some(format_decimal(spec.load_multiplier));
                 s.tag = spec.tag.clone();
-                let s = store.add_server(s).await.map_err(fail)?;
+                let s = store.add_server(s).await?;
                 note(log, id, "Server created");
                 s
             }
@@ -229,11 +247,11 @@ async fn apply(
             (change.state, changed) = (Some(ServerState::Cordoned), true);
         }
         if changed && !dry {
-            let updated = store.update_server(id, change).await.map_err(fail)?;
+            let updated = store.update_server(id, change).await?;
             state.registry.note(&updated);
         }
     }
-    let mut others: Vec<Server> = store.servers().await.map_err(fail)?;
+    let mut others: Vec<Server> = store.servers().await?;
     others.retain(|s| !specs.iter().any(|spec| spec.id == s.id));
     others.sort_by(|a, b| a.id.cmp(&b.id));
     for server in others {
@@ -249,9 +267,8 @@ async fn remove(
     mode: &str,
     dry: bool,
     log: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), SyncError> {
     let store = state.store.as_ref();
-    let fail = |e: crate::store::StoreError| e.to_string();
     let id = server.id.as_str();
     if mode == "keep" {
         note(log, id, "Server not removed");
@@ -262,10 +279,10 @@ async fn remove(
             .filter(|m| m.server_id == server.id)
             .collect::<Vec<_>>()
     };
-    let meetings = on_server(store.meetings().await.map_err(fail)?);
+    let meetings = on_server(store.meetings().await?);
     if meetings.is_empty() {
         if !dry {
-            store.delete_server(id).await.map_err(fail)?;
+            store.delete_server(id).await?;
             state.registry.forget(id);
         }
         note(log, id, "Server removed");
@@ -277,7 +294,7 @@ async fn remove(
                 state: Some(ServerState::Cordoned),
                 ..Default::default()
             };
-            let updated = store.update_server(id, change).await.map_err(fail)?;
+            let updated = store.update_server(id, change).await?;
             state.registry.note(&updated);
         }
         note(log, id, "Server not empty. Cordoned for removal");
@@ -295,14 +312,16 @@ async fn remove(
             // Not fatal: the meeting may have ended already.
             note(log, id, &format!("Failed to end meeting id={}: {e}", m.id));
         }
-        store.delete_meeting(&m.id).await.map_err(fail)?;
+        store.delete_meeting(&m.id).await?;
     }
-    if !dry && !on_server(store.meetings().await.map_err(fail)?).is_empty() {
-        return Err(format!("[{id}] Server still not empty!"));
+    if !dry && !on_server(store.meetings().await?).is_empty() {
+        return Err(SyncError::Invalid(format!(
+            "[{id}] Server still not empty!"
+        )));
     }
     note(log, id, "Server removed");
     if !dry {
-        store.delete_server(id).await.map_err(fail)?;
+        store.delete_server(id).await?;
         state.registry.forget(id);
     }
     Ok(())
@@ -313,7 +332,7 @@ mod tests {
     use super::*;
 
     fn check(yaml_json: Value) -> Result<Vec<Spec>, String> {
-        validate(&yaml_json, "cordon")
+        validate(&yaml_json, "cordon").map_err(|e| e.to_string())
     }
 
     #[test]

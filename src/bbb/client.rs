@@ -120,7 +120,7 @@ impl BbbClient {
         self.endpoints
             .get(url)
             .await
-            .map_err(UpstreamError::Transport)
+            .map_err(|e| UpstreamError::Transport(e.to_string()))
     }
 
     /// Call a server's API action and interpret the answer as Scalelite does (see `api`).

@@ -21,19 +21,39 @@ pub struct Endpoint {
     pub base_path: String,
 }
 
+/// Why a server URL has no endpoint.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("bad server url {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("unsupported scheme {scheme} in {url}")]
+    Scheme { url: String, scheme: String },
+    #[error("no host in {0}")]
+    NoHost(String),
+    #[error("cannot resolve {host}: {reason}")]
+    Resolve { host: String, reason: String },
+}
+
 impl Endpoint {
     /// Parse a server URL and resolve its host.
-    pub async fn resolve(server_url: &str) -> Result<Endpoint, String> {
-        let url =
-            url::Url::parse(server_url).map_err(|e| format!("bad server url {server_url}: {e}"))?;
+    pub async fn resolve(server_url: &str) -> Result<Endpoint, EndpointError> {
+        let url = url::Url::parse(server_url).map_err(|e| EndpointError::BadUrl {
+            url: server_url.to_string(),
+            reason: e.to_string(),
+        })?;
         let tls = match url.scheme() {
             "https" => true,
             "http" => false,
-            other => return Err(format!("unsupported scheme {other} in {server_url}")),
+            other => {
+                return Err(EndpointError::Scheme {
+                    url: server_url.to_string(),
+                    scheme: other.to_string(),
+                })
+            }
         };
         let host = url
             .host_str()
-            .ok_or_else(|| format!("no host in {server_url}"))?
+            .ok_or_else(|| EndpointError::NoHost(server_url.to_string()))?
             .to_string();
         let port = url
             .port_or_known_default()
@@ -42,11 +62,15 @@ impl Endpoint {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
+        let unresolved = |reason: String| EndpointError::Resolve {
+            host: host.clone(),
+            reason,
+        };
         let addr = tokio::net::lookup_host((lookup_host.as_str(), port))
             .await
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .map_err(|e| unresolved(e.to_string()))?
             .next()
-            .ok_or_else(|| format!("{host} has no address"))?;
+            .ok_or_else(|| unresolved("no address".into()))?;
         let authority = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
@@ -84,7 +108,7 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// The endpoint of a server URL, resolving it now only if it was never resolved.
-    pub async fn get(&self, url: &str) -> Result<Endpoint, String> {
+    pub async fn get(&self, url: &str) -> Result<Endpoint, EndpointError> {
         if let Some(ep) = self.by_url.read().get(url) {
             return Ok(ep.clone());
         }
@@ -96,7 +120,7 @@ impl Endpoints {
         self.by_url.read().contains_key(url)
     }
 
-    async fn resolve(&self, url: &str) -> Result<Endpoint, String> {
+    async fn resolve(&self, url: &str) -> Result<Endpoint, EndpointError> {
         let ep = Endpoint::resolve(url).await?;
         self.by_url.write().insert(url.to_string(), ep.clone());
         Ok(ep)

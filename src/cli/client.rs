@@ -89,13 +89,15 @@ impl Admin {
         params: &Params,
         body: Option<Bytes>,
     ) -> Result<Answer, Failure> {
-        let unreachable = |e: String| {
+        let unreachable = |e: &dyn std::fmt::Display| {
             Failure(format!(
                 "ERROR: cannot reach the scalelite admin API at {}: {e} (is the instance running? see --url)",
                 self.url
             ))
         };
-        let mut ep = Endpoint::resolve(&self.url).await.map_err(unreachable)?;
+        let mut ep = Endpoint::resolve(&self.url)
+            .await
+            .map_err(|e| unreachable(&e))?;
         if let Some(host) = &self.host {
             ep.authority = host.trim().to_string();
         }
@@ -104,7 +106,7 @@ impl Admin {
         let (status, raw) = self
             .exchange(&ep, &path, body)
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(|e| unreachable(&e))?;
         if let Ok(body) = serde_json::from_slice::<Value>(&raw) {
             return Ok(Answer { status, body });
         }

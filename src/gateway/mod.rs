@@ -17,7 +17,7 @@ mod route;
 
 use crate::admin;
 use crate::bbb::ApiError;
-use crate::state::{Shared, State};
+use crate::state::{Shared, StartError, State};
 use crate::web::{self as respond, Reply};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -88,7 +88,7 @@ impl Gateway {
     }
 
     /// This service's state, built on the first request (inside the service's runtime).
-    async fn state(&self) -> Result<Arc<State>, String> {
+    async fn state(&self) -> Result<Arc<State>, StartError> {
         self.state
             .get_or_try_init(|| async { self.shared.state().await.map(Arc::new) })
             .await

@@ -35,7 +35,7 @@ fn now() -> i64 {
 
 impl EmbeddedStore {
     /// Open the state file (created when missing) and load what it holds.
-    pub fn open(path: &Path, meeting_ttl: Duration) -> Result<EmbeddedStore, String> {
+    pub fn open(path: &Path, meeting_ttl: Duration) -> Result<EmbeddedStore, StoreError> {
         let (journal, loaded) = persist::spawn(path)?;
         let mut state = State::default();
         for s in loaded.servers {

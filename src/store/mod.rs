@@ -10,6 +10,7 @@ pub use redis::RedisStore;
 
 pub use embedded::EmbeddedStore;
 pub use metered::MeteredStore;
+pub use persist::JournalError;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -26,6 +27,9 @@ pub enum StoreError {
     MeetingOfOtherTenant(String, String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The embedded store's state file could not be opened or loaded.
+    #[error("{0}")]
+    Journal(#[from] persist::JournalError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

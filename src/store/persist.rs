@@ -28,10 +28,29 @@ pub(super) struct Loaded {
     pub meetings: Vec<(Meeting, i64)>,
 }
 
+/// Why the state file could not be opened and loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{}: {source}", dir.display())]
+    Dir {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("state db: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("state db migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("state journal thread: {0}")]
+    Thread(String),
+}
+
 /// Open (or create) the state file, load it, and keep writing jobs until the sender is dropped.
-pub(super) fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded), String> {
+pub(super) fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded), JournalError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
     }
     let opts = SqliteConnectOptions::new()
         .filename(path)
@@ -50,7 +69,7 @@ pub(super) fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded),
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
+                    let _ = ready_tx.send(Err(JournalError::Thread(e.to_string())));
                     return;
                 }
             };
@@ -74,24 +93,21 @@ pub(super) fn spawn(path: &Path) -> Result<(mpsc::UnboundedSender<Job>, Loaded),
                 run(conn, rx).await;
             });
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| JournalError::Thread(e.to_string()))?;
     let loaded = ready_rx
         .recv()
-        .map_err(|_| "state journal thread died".to_string())??;
+        .map_err(|_| JournalError::Thread("it died".into()))??;
     Ok((tx, loaded))
 }
 
-async fn open(opts: SqliteConnectOptions) -> Result<SqliteConnection, String> {
-    let mut conn = opts.connect().await.map_err(|e| format!("state db: {e}"))?;
-    sqlx::migrate!("migrations/state")
-        .run(&mut conn)
-        .await
-        .map_err(|e| format!("state db migration: {e}"))?;
+async fn open(opts: SqliteConnectOptions) -> Result<SqliteConnection, JournalError> {
+    let mut conn = opts.connect().await?;
+    sqlx::migrate!("migrations/state").run(&mut conn).await?;
     Ok(conn)
 }
 
-async fn load(conn: &mut SqliteConnection) -> Result<Loaded, String> {
-    let err = |e: sqlx::Error| format!("state db: {e}");
+async fn load(conn: &mut SqliteConnection) -> Result<Loaded, JournalError> {
+    let err = JournalError::Sql;
     let mut servers = Vec::new();
     for row in sqlx::query("SELECT data FROM servers")
         .fetch_all(&mut *conn)

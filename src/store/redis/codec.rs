@@ -52,12 +52,20 @@ fn score(slots: &Slots, i: usize) -> Option<f64> {
 /// Read a server the way Scalelite does: with a `state`, the state decides and the load comes
 /// from the state's sorted set; without one (legacy) `server_enabled` membership decides.
 /// An unknown state reads as disabled (it takes no meetings).
-pub(super) fn decode_server(id: &str, slots: &Slots) -> Result<Server, String> {
+/// A server hash that does not have the fields a server has.
+#[derive(Debug, thiserror::Error)]
+#[error("server {id}: {found} slots, expected {SLOTS}")]
+pub(super) struct BadSlots {
+    id: String,
+    found: usize,
+}
+
+pub(super) fn decode_server(id: &str, slots: &Slots) -> Result<Server, BadSlots> {
     if slots.len() != SLOTS {
-        return Err(format!(
-            "server {id}: {} slots, expected {SLOTS}",
-            slots.len()
-        ));
+        return Err(BadSlots {
+            id: id.to_string(),
+            found: slots.len(),
+        });
     }
     let non_empty = |i: usize| text(slots, i).filter(|v| !v.is_empty()).map(String::from);
     let state = non_empty(5).map(|s| ServerState::parse(&s).unwrap_or(ServerState::Disabled));
