@@ -362,7 +362,7 @@ mod tests {
             "Server id=a has invalid url=ftp://x/"
         );
         assert_eq!(
-            validate(&json!({}), "wipe").unwrap_err(),
+            validate(&json!({}), "wipe").unwrap_err().to_string(),
             "Unknown sync mode 'wipe' (choose: keep cordon force)"
         );
         assert_eq!(
