@@ -55,18 +55,30 @@ pub(super) fn ca_file(
     }
 }
 
+/// Why a CA file cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum CaError {
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
+    #[error("not a valid PEM file ({0})")]
+    Malformed(rustls::pki_types::pem::Error),
+    #[error("unusable CA certificate ({0})")]
+    Unusable(rustls::Error),
+    #[error("no certificate found (expected a PEM CERTIFICATE block)")]
+    Empty,
+}
+
 /// The file's bytes once every certificate in it is a usable trust anchor (at least one).
-fn read(path: &str) -> Result<Vec<u8>, String> {
-    let pem = std::fs::read(path).map_err(|e| e.to_string())?;
+fn read(path: &str) -> Result<Vec<u8>, CaError> {
+    let pem = std::fs::read(path)?;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|e| format!("not a valid PEM file ({e})"))?;
         roots
-            .add(cert)
-            .map_err(|e| format!("unusable CA certificate ({e})"))?;
+            .add(cert.map_err(CaError::Malformed)?)
+            .map_err(CaError::Unusable)?;
     }
     if roots.is_empty() {
-        return Err("no certificate found (expected a PEM CERTIFICATE block)".into());
+        return Err(CaError::Empty);
     }
     Ok(pem)
 }

@@ -42,17 +42,48 @@ fn readable(path: &str, what: &str, errors: &mut Vec<String>) {
     }
 }
 
+/// Why a certificate or key file cannot be used; the text names the file.
+#[derive(Debug, thiserror::Error)]
+enum PemError {
+    #[error("{what} {path}: {source}")]
+    Read {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{what} {path}: not a valid PEM file ({source})")]
+    Malformed {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("tls certificate {0}: no certificate found (expected a PEM CERTIFICATE block)")]
+    NoCertificate(String),
+    #[error(
+        "tls key {0}: no private key found (expected a PEM PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)"
+    )]
+    NoKey(String),
+}
+
 /// The PEM items of `path`, or an error naming the file. A malformed PEM block anywhere fails,
 /// as it does in Pingora (which reads the whole file with `rustls_pemfile::read_all`).
-fn pem_items(path: &str, what: &str) -> Result<Vec<Item>, String> {
-    let bytes = std::fs::read(Path::new(path)).map_err(|e| format!("{what} {path}: {e}"))?;
+fn pem_items(path: &str, what: &'static str) -> Result<Vec<Item>, PemError> {
+    let bytes = std::fs::read(Path::new(path)).map_err(|source| PemError::Read {
+        what,
+        path: path.to_string(),
+        source,
+    })?;
     rustls_pemfile::read_all(&mut bytes.as_slice())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{what} {path}: not a valid PEM file ({e})"))
+        .map_err(|source| PemError::Malformed {
+            what,
+            path: path.to_string(),
+            source,
+        })
 }
 
 /// The certificate chain of `path`: every `CERTIFICATE` block, the end-entity one first.
-fn certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+fn certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, PemError> {
     let chain: Vec<_> = pem_items(path, "tls certificate")?
         .into_iter()
         .filter_map(|item| match item {
@@ -61,15 +92,13 @@ fn certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
         })
         .collect();
     if chain.is_empty() {
-        return Err(format!(
-            "tls certificate {path}: no certificate found (expected a PEM CERTIFICATE block)"
-        ));
+        return Err(PemError::NoCertificate(path.to_string()));
     }
     Ok(chain)
 }
 
 /// The first private key of `path` in an encoding Pingora accepts (PKCS#1, PKCS#8, SEC1).
-fn private_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
+fn private_key(path: &str) -> Result<PrivateKeyDer<'static>, PemError> {
     pem_items(path, "tls key")?
         .into_iter()
         .find_map(|item| match item {
@@ -78,19 +107,14 @@ fn private_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
             Item::Sec1Key(k) => Some(PrivateKeyDer::from(k)),
             _ => None,
         })
-        .ok_or_else(|| {
-            format!(
-                "tls key {path}: no private key found (expected a PEM PRIVATE KEY, \
-                 RSA PRIVATE KEY or EC PRIVATE KEY block)"
-            )
-        })
+        .ok_or_else(|| PemError::NoKey(path.to_string()))
 }
 
 /// Loads the pair as Pingora will at start-up (`with_single_cert`, i.e.
 /// `CertifiedKey::from_der` with the ring provider) and reports every problem it would hit.
 fn check_pair(cert: &str, key: &str, errors: &mut Vec<String>) {
-    let chain = certificates(cert).map_err(|e| errors.push(e)).ok();
-    let key_der = private_key(key).map_err(|e| errors.push(e)).ok();
+    let chain = certificates(cert).map_err(|e| errors.push(e.to_string())).ok();
+    let key_der = private_key(key).map_err(|e| errors.push(e.to_string())).ok();
     let (Some(chain), Some(key_der)) = (chain, key_der) else {
         return;
     };
