@@ -157,6 +157,10 @@ pub fn strip_checksum(raw: &str) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
+#[path = "query_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
