@@ -47,6 +47,10 @@ async fn multipart(content_type: &str, body: Bytes) -> Result<Params, ApiError> 
 }
 
 #[cfg(test)]
+#[path = "form_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
