@@ -166,9 +166,10 @@ impl Config {
         };
         let secs = |key: &str, file_v: Option<f64>, default: f64, errors: &mut Vec<String>| {
             let v = env.number::<f64>(key, errors).or(file_v).unwrap_or(default);
-            if !(v.is_finite() && v > 0.0) {
+            // A Duration holds less than 2^64 s: beyond, `from_secs_f64` would panic.
+            if !(v > 0.0 && Duration::try_from_secs_f64(v).is_ok()) {
                 errors.push(format!(
-                    "{key}: must be a positive number of seconds (got {v})"
+                    "{key}: must be a positive number of seconds below 2^64 (got {v})"
                 ));
                 return Duration::from_secs_f64(default);
             }
@@ -198,14 +199,17 @@ impl Config {
             2,
             &mut errors,
         );
-        if healthy == 0 || unhealthy == 0 {
-            errors.push(
-                "SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be at least 1".into(),
-            );
+        // They are u32 in the poller: a larger value must not wrap (2^32 + 1 would become 1).
+        let threshold = 1..=u64::from(u32::MAX);
+        if !threshold.contains(&healthy) || !threshold.contains(&unhealthy) {
+            errors.push(format!(
+                "SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be between 1 and {}",
+                u32::MAX
+            ));
         }
         // POLLER_THREADS is Scalelite's pool size (one thread is its coordinator).
         let concurrency = match env.number::<i64>("POLLER_THREADS", &mut errors) {
-            Some(t) => (t - 1).max(1) as u64,
+            Some(t) => t.saturating_sub(1).max(1) as u64,
             None => num("POLLER_CONCURRENCY", poller.concurrency, 64, &mut errors).max(1),
         };
 
@@ -300,13 +304,20 @@ impl Config {
                     15,
                     &mut errors,
                 ),
-                load_join_buffer: Duration::from_secs_f64(
-                    60.0 * env
+                load_join_buffer: {
+                    let minutes = env
                         .number::<f64>("LOAD_JOIN_BUFFER_TIME", &mut errors)
                         .or(poller.load_join_buffer_time)
                         .unwrap_or(15.0)
-                        .max(0.0),
-                ),
+                        .max(0.0);
+                    // `from_secs_f64` would panic at 2^64 s and more (or `inf`).
+                    Duration::try_from_secs_f64(60.0 * minutes).unwrap_or_else(|_| {
+                        errors.push(format!(
+                            "LOAD_JOIN_BUFFER_TIME: must be a number of minutes below 2^64 seconds (got {minutes})"
+                        ));
+                        Duration::from_secs(15 * 60)
+                    })
+                },
             },
             timeouts: Timeouts {
                 connect: secs("CONNECT_TIMEOUT", poller.connect_timeout, 5.0, &mut errors),
