@@ -350,4 +350,6 @@ impl Config {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
