@@ -358,3 +358,22 @@ proptest! {
         }
     }
 }
+
+/// The counterexamples the properties found (each panicked or wrapped before the fix).
+#[test]
+fn found_counterexamples_are_refused_or_kept_in_range() {
+    for (var, value) in [
+        ("POLLER_WAIT_TIMEOUT", "20000000000e9"),
+        ("POLL_INTERVAL", "inf"),
+        ("LOAD_JOIN_BUFFER_TIME", "310000000E9"),
+        ("LOAD_JOIN_BUFFER_TIME", "inf"),
+        ("SERVER_HEALTHY_THRESHOLD", "4294967297"),
+        ("SERVER_UNHEALTHY_THRESHOLD", "9223372036854775807"),
+    ] {
+        let errors = with(var, value.into()).unwrap_err();
+        assert!(names(&errors, var), "{var}={value}: {errors:?}");
+    }
+    // `t - 1` overflowed (a panic in debug builds).
+    let c = with("POLLER_THREADS", i64::MIN.to_string()).unwrap();
+    assert_eq!(c.poller.concurrency, 1);
+}
