@@ -102,12 +102,27 @@ proptest! {
         prop_assert_eq!(Params::parse(&p.encode()), p);
     }
 
-    /// Huge inputs: many parameters, long values.
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Huge inputs: up to 20,000 parameters (some repeated), values up to 64 KiB of escapes.
     #[test]
-    fn huge_queries_parse(n in 1usize..2000, value in "[a-z%0-9+]{0,64}") {
-        let raw: String = (0..n).map(|i| format!("k{}={value}&", i % 500)).collect();
+    fn huge_queries_parse(
+        n in 1usize..20_000,
+        distinct in 1usize..20_000,
+        unit in "[a-z%0-9+&=]{1,8}",
+        repeat in 0usize..8192,
+    ) {
+        let value = unit.repeat(repeat);
+        let raw: String = (0..n).map(|i| format!("k{}=v&", i % distinct)).collect();
         let p = Params::parse(&raw);
-        prop_assert_eq!(p.len(), n.min(500));
+        prop_assert_eq!(p.len(), n.min(distinct));
+        let long = format!("{value}&b={value}&a=1");
+        let p = Params::parse(&long);
+        prop_assert_eq!(p.get("a"), Some("1"));
+        prop_assert_eq!(Params::parse(&p.encode()), p);
     }
 }
 
