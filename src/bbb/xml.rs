@@ -216,6 +216,10 @@ pub fn parse_meetings(body: &[u8]) -> Result<Vec<MeetingSummary>, Malformed> {
 }
 
 #[cfg(test)]
+#[path = "xml_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

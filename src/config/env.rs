@@ -94,9 +94,10 @@ impl Env {
         errors: &mut Vec<String>,
     ) -> Duration {
         let v = self.number::<f64>(key, errors).or(file).unwrap_or(default);
-        if !(v.is_finite() && v > 0.0) {
+        // A Duration holds less than 2^64 s: beyond, `from_secs_f64` would panic.
+        if !(v > 0.0 && Duration::try_from_secs_f64(v).is_ok()) {
             errors.push(format!(
-                "{key}: must be a positive number of seconds (got {v})"
+                "{key}: must be a positive number of seconds below 2^64 (got {v})"
             ));
             return Duration::from_secs_f64(default);
         }

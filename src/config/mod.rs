@@ -184,4 +184,6 @@ impl std::ops::Deref for ConfigError {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -66,14 +66,17 @@ pub(super) fn poller(
         2,
         errors,
     );
-    if healthy == 0 || unhealthy == 0 {
-        errors.push(
-            "SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be at least 1".into(),
-        );
+    // They are u32 in the poller: a larger value must not wrap (2^32 + 1 would become 1).
+    let threshold = 1..=u64::from(u32::MAX);
+    if !threshold.contains(&healthy) || !threshold.contains(&unhealthy) {
+        errors.push(format!(
+            "SERVER_HEALTHY_THRESHOLD and SERVER_UNHEALTHY_THRESHOLD must be between 1 and {}",
+            u32::MAX
+        ));
     }
     // POLLER_THREADS is Scalelite's pool size (one thread is its coordinator).
     let concurrency = match env.number::<i64>("POLLER_THREADS", errors) {
-        Some(t) => (t - 1).max(1) as u64,
+        Some(t) => t.saturating_sub(1).max(1) as u64,
         None => env
             .count("POLLER_CONCURRENCY", file.concurrency, 64, errors)
             .max(1),
@@ -81,7 +84,16 @@ pub(super) fn poller(
     let join_buffer_minutes = env
         .number::<f64>("LOAD_JOIN_BUFFER_TIME", errors)
         .or(file.load_join_buffer_time)
-        .unwrap_or(15.0);
+        .unwrap_or(15.0)
+        .max(0.0);
+    // `from_secs_f64` would panic at 2^64 s and more (or `inf`).
+    let load_join_buffer =
+        Duration::try_from_secs_f64(60.0 * join_buffer_minutes).unwrap_or_else(|_| {
+            errors.push(format!(
+                "LOAD_JOIN_BUFFER_TIME: must be a number of minutes below 2^64 seconds (got {join_buffer_minutes})"
+            ));
+            Duration::from_secs(15 * 60)
+        });
     let poller = PollerConfig {
         interval: env.seconds("POLL_INTERVAL", file.interval, 60.0, errors),
         concurrency: concurrency as usize,
@@ -89,7 +101,7 @@ pub(super) fn poller(
         healthy_threshold: healthy as u32,
         unhealthy_threshold: unhealthy as u32,
         load_min_user_count: env.count("LOAD_MIN_USER_COUNT", file.load_min_user_count, 15, errors),
-        load_join_buffer: Duration::from_secs_f64(60.0 * join_buffer_minutes.max(0.0)),
+        load_join_buffer,
     };
     let timeouts = Timeouts {
         connect: env.seconds("CONNECT_TIMEOUT", file.connect_timeout, 5.0, errors),

@@ -113,8 +113,12 @@ fn private_key(path: &str) -> Result<PrivateKeyDer<'static>, PemError> {
 /// Loads the pair as Pingora will at start-up (`with_single_cert`, i.e.
 /// `CertifiedKey::from_der` with the ring provider) and reports every problem it would hit.
 fn check_pair(cert: &str, key: &str, errors: &mut Vec<String>) {
-    let chain = certificates(cert).map_err(|e| errors.push(e.to_string())).ok();
-    let key_der = private_key(key).map_err(|e| errors.push(e.to_string())).ok();
+    let chain = certificates(cert)
+        .map_err(|e| errors.push(e.to_string()))
+        .ok();
+    let key_der = private_key(key)
+        .map_err(|e| errors.push(e.to_string()))
+        .ok();
     let (Some(chain), Some(key_der)) = (chain, key_der) else {
         return;
     };

@@ -121,6 +121,10 @@ pub(crate) fn verify(
     }
 }
 
+#[cfg(test)]
+#[path = "request_props.rs"]
+mod props;
+
 /// The HTTP methods a call accepts (HEAD goes with GET, as in Rails' routes).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Methods {
