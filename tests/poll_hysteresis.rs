@@ -1,104 +1,45 @@
-//! The poller's hysteresis (behaviour doc §5.5 steps 3 and 6), poll by poll: no periodic polls
-//! (POLL_INTERVAL 3600), each poll asked for with the admin `pollNow` (what `scalelite poll`
-//! sends) and waited for on the poll-cycle counter of the metrics endpoint. So the exact number
-//! of polls before a server goes offline (SERVER_UNHEALTHY_THRESHOLD) or online
-//! (SERVER_HEALTHY_THRESHOLD) is asserted, and that a poll of the other kind resets the count.
+//! The poller's hysteresis (behaviour doc §5.5 steps 3 and 6), poll by poll: no periodic polls,
+//! each poll asked for with the admin `pollNow` and waited for on the poll-cycle counter of the
+//! metrics endpoint (tests/common/steps.rs). So the exact number of polls before a server goes
+//! offline (SERVER_UNHEALTHY_THRESHOLD) or online (SERVER_HEALTHY_THRESHOLD) is asserted, and
+//! that a poll of the other kind resets the count.
 mod common;
 use common::*;
 use serde_json::json;
 
-/// A gateway that polls only when asked, with its metrics on a port of its own.
-struct Stepped {
-    gw: Gateway,
-    metrics: String,
+/// A stepped gateway with these thresholds.
+async fn stepped(unhealthy: &str, healthy: &str) -> Gateway {
+    Gateway::start_stepped(&[
+        ("SERVER_UNHEALTHY_THRESHOLD", unhealthy),
+        ("SERVER_HEALTHY_THRESHOLD", healthy),
+    ])
+    .await
 }
 
-impl Stepped {
-    async fn start(unhealthy: &str, healthy: &str) -> Stepped {
-        let listen = format!("127.0.0.1:{}", free_port());
-        let gw = Gateway::start(&[
-            ("POLL_INTERVAL", "3600"),
-            ("SERVER_UNHEALTHY_THRESHOLD", unhealthy),
-            ("SERVER_HEALTHY_THRESHOLD", healthy),
-            ("SCALELITE_METRICS_LISTEN", listen.as_str()),
-        ])
-        .await;
-        let s = Stepped {
-            gw,
-            metrics: format!("http://{listen}/metrics"),
-        };
-        // The cycle every start runs (no servers yet).
-        let gw = &s.gw;
-        let url = s.metrics.clone();
-        eventually("the first poll cycle", || async {
-            cycles_at(gw, &url).await >= 1
-        })
-        .await;
-        s
-    }
-
-    async fn cycles(&self) -> u64 {
-        cycles_at(&self.gw, &self.metrics).await
-    }
-
-    /// Wait until exactly `n` poll cycles have completed, and check no further one follows.
-    async fn wait_cycles(&self, n: u64) {
-        eventually(&format!("poll cycle {n}"), || async {
-            self.cycles().await >= n
-        })
-        .await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        assert_eq!(self.cycles().await, n, "more poll cycles than asked for");
-    }
-
-    /// One poll: pollNow, then wait until its cycle has completed. Returns the server's state.
-    async fn poll(&self, id: &str, sim: &BbbSimulator) -> String {
-        let before = self.cycles().await;
-        let polls = sim.requests_for("getMeetings").len();
-        let r = self.gw.admin_post("pollNow", json!({})).await;
-        r.assert_json(200, json!({ "success": "Poll requested" }));
-        self.wait_cycles(before + 1).await;
-        assert_eq!(
-            sim.requests_for("getMeetings").len(),
-            polls + 1,
-            "one poll asks the server once"
-        );
-        self.online(id).await
-    }
-
-    async fn online(&self, id: &str) -> String {
-        let s = self.gw.server_info(id).await;
-        s["online"].as_str().expect("online").to_string()
-    }
-
-    /// Add `sim` and enable it; the enable polls it once (the result is that poll's state).
-    async fn add(&self, sim: &BbbSimulator) -> (String, String) {
-        let r = self
-            .gw
-            .admin_post(
-                "addServer",
-                json!({ "server": { "url": sim.url(), "secret": sim.secret() } }),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let id = r.json()["id"].as_str().expect("id").to_string();
-        assert_eq!(self.online(&id).await, "offline");
-        sim.clear_requests();
-        let before = self.cycles().await;
-        self.gw.set_state(&id, "enable").await;
-        self.wait_cycles(before + 1).await;
-        assert_eq!(sim.requests_for("getMeetings").len(), 1);
-        let state = self.online(&id).await;
-        (id, state)
-    }
+/// One poll; checks it asked the server once and returns the server's state after it.
+async fn poll(gw: &Gateway, id: &str, sim: &BbbSimulator) -> String {
+    let polls = sim.requests_for("getMeetings").len();
+    gw.poll_step().await;
+    assert_eq!(
+        sim.requests_for("getMeetings").len(),
+        polls + 1,
+        "one poll asks the server once"
+    );
+    gw.online(id).await
 }
 
-async fn cycles_at(gw: &Gateway, url: &str) -> u64 {
-    let text = gw.get_url(url).await.body;
-    text.lines()
-        .find_map(|l| l.strip_prefix("scalelite_poll_cycle_duration_seconds_count "))
-        .map(|v| v.trim().parse::<f64>().expect("count") as u64)
-        .unwrap_or(0)
+/// Add and enable `sim`: the enable polls it once. Returns its id and state after that poll.
+async fn add(gw: &Gateway, sim: &BbbSimulator) -> (String, String) {
+    sim.clear_requests();
+    let id = gw.add_server_stepped(sim, json!({})).await;
+    assert_eq!(sim.requests_for("getMeetings").len(), 1);
+    let state = gw.online(&id).await;
+    (id, state)
+}
+
+async fn load_is_known(gw: &Gateway, id: &str) {
+    let info = gw.server_info(id).await;
+    assert!(info["load"].is_number(), "{info}");
 }
 
 /// SERVER_HEALTHY_THRESHOLD 3 and SERVER_UNHEALTHY_THRESHOLD 2: online exactly at the third good
@@ -106,29 +47,28 @@ async fn cycles_at(gw: &Gateway, url: &str) -> u64 {
 #[tokio::test]
 async fn online_and_offline_after_exactly_the_threshold_polls() {
     let sim = sim("hysteresis-secret").await;
-    let s = Stepped::start("2", "3").await;
-    let (id, first) = s.add(&sim).await;
+    let gw = stepped("2", "3").await;
+    let (id, first) = add(&gw, &sim).await;
     assert_eq!(first, "offline", "online after 1 good poll; threshold 3");
-    assert_eq!(s.poll(&id, &sim).await, "offline", "after 2 good polls");
-    assert_eq!(s.poll(&id, &sim).await, "online", "after 3 good polls");
-    gw_load_is_known(&s, &id).await;
+    assert_eq!(poll(&gw, &id, &sim).await, "offline", "after 2 good polls");
+    assert_eq!(poll(&gw, &id, &sim).await, "online", "after 3 good polls");
+    load_is_known(&gw, &id).await;
 
     sim.set_mode(Mode::Fail);
-    assert_eq!(s.poll(&id, &sim).await, "online", "after 1 failed poll");
-    assert_eq!(s.poll(&id, &sim).await, "offline", "after 2 failed polls");
-    assert_eq!(s.gw.server_info(&id).await["load"], "unavailable");
-    assert_eq!(s.poll(&id, &sim).await, "offline", "still failing");
+    assert_eq!(poll(&gw, &id, &sim).await, "online", "after 1 failed poll");
+    assert_eq!(
+        poll(&gw, &id, &sim).await,
+        "offline",
+        "after 2 failed polls"
+    );
+    assert_eq!(gw.server_info(&id).await["load"], "unavailable");
+    assert_eq!(poll(&gw, &id, &sim).await, "offline", "still failing");
 
     sim.set_mode(Mode::Normal);
-    assert_eq!(s.poll(&id, &sim).await, "offline", "after 1 good poll");
-    assert_eq!(s.poll(&id, &sim).await, "offline", "after 2 good polls");
-    assert_eq!(s.poll(&id, &sim).await, "online", "after 3 good polls");
-    gw_load_is_known(&s, &id).await;
-}
-
-async fn gw_load_is_known(s: &Stepped, id: &str) {
-    let info = s.gw.server_info(id).await;
-    assert!(info["load"].is_number(), "{info}");
+    assert_eq!(poll(&gw, &id, &sim).await, "offline", "after 1 good poll");
+    assert_eq!(poll(&gw, &id, &sim).await, "offline", "after 2 good polls");
+    assert_eq!(poll(&gw, &id, &sim).await, "online", "after 3 good polls");
+    load_is_known(&gw, &id).await;
 }
 
 /// A good poll between failed ones resets the failure count: fail, ok, fail does not take a
@@ -136,8 +76,8 @@ async fn gw_load_is_known(s: &Stepped, id: &str) {
 #[tokio::test]
 async fn a_good_poll_resets_the_failure_count() {
     let sim = sim("reset-secret").await;
-    let s = Stepped::start("2", "1").await;
-    let (id, first) = s.add(&sim).await;
+    let gw = stepped("2", "1").await;
+    let (id, first) = add(&gw, &sim).await;
     assert_eq!(
         first, "online",
         "SERVER_HEALTHY_THRESHOLD 1: online at the first good poll"
@@ -151,7 +91,7 @@ async fn a_good_poll_resets_the_failure_count() {
         (Mode::Fail, "offline", "ok, fail, fail"),
     ] {
         sim.set_mode(mode);
-        assert_eq!(s.poll(&id, &sim).await, expected, "after {what}");
+        assert_eq!(poll(&gw, &id, &sim).await, expected, "after {what}");
     }
 }
 
@@ -161,8 +101,8 @@ async fn a_good_poll_resets_the_failure_count() {
 #[tokio::test]
 async fn a_failed_poll_resets_the_success_count() {
     let sim = sim("reset-ok-secret").await;
-    let s = Stepped::start("2", "3").await;
-    let (id, first) = s.add(&sim).await;
+    let gw = stepped("2", "3").await;
+    let (id, first) = add(&gw, &sim).await;
     assert_eq!(first, "offline", "after ok");
     for (mode, expected, what) in [
         (Mode::Normal, "offline", "ok, ok"),
@@ -172,6 +112,6 @@ async fn a_failed_poll_resets_the_success_count() {
         (Mode::Normal, "online", "ok, ok, fail, ok, ok, ok"),
     ] {
         sim.set_mode(mode);
-        assert_eq!(s.poll(&id, &sim).await, expected, "after {what}");
+        assert_eq!(poll(&gw, &id, &sim).await, expected, "after {what}");
     }
 }
