@@ -30,18 +30,27 @@ async fn settle(sims: &[&BbbSimulator]) {
 }
 
 // §5.5 steps 3 and 6: hysteresis both ways; panic forgets the meetings of an offline server.
+// Polls are stepped one at a time (tests/common/steps.rs), so their number is exact.
 #[tokio::test]
 async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let b = BbbSimulator::start("secret-b").await.unwrap();
-    let gw = Gateway::start(&[
+    let gw = Gateway::start_stepped(&[
         ("SERVER_UNHEALTHY_THRESHOLD", "2"),
         ("SERVER_HEALTHY_THRESHOLD", "3"),
         ("LOAD_JOIN_BUFFER_TIME", "0"),
     ])
     .await;
-    let id_a = gw.add_server(&a).await;
-    let id_b = gw.add_server(&b).await;
+    // Each enable polls every server once: A twice, B once, then a third poll for A and a
+    // second and third for B.
+    let id_a = gw.add_server_stepped(&a, json!({})).await;
+    let id_b = gw.add_server_stepped(&b, json!({})).await;
+    assert_eq!(gw.online(&id_a).await, "offline", "after 2 good polls");
+    gw.poll_step().await;
+    assert_eq!(gw.online(&id_a).await, "online", "after 3 good polls");
+    assert_eq!(gw.online(&id_b).await, "offline", "after 2 good polls");
+    gw.poll_step().await;
+    assert_eq!(gw.online(&id_b).await, "online", "after 3 good polls");
     gw.create_ok("meetingID=m1&name=M1").await;
     let (dead, dead_id, alive, alive_id) = if a.meeting("m1").is_some() {
         (a, id_a, b, id_b)
@@ -51,9 +60,14 @@ async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
     assert!(dead.meeting("m1").is_some());
 
     dead.stop().await;
-    let info = gw.wait_server(&dead_id, |s| s["online"] == "offline").await;
+    gw.poll_step().await;
+    assert_eq!(gw.online(&dead_id).await, "online", "after 1 failed poll");
+    gw.assert_joins_on("m1", &dead).await;
+    gw.poll_step().await;
+    let info = gw.server_info(&dead_id).await;
+    assert_eq!(info["online"], "offline", "after 2 failed polls: {info}");
     assert_eq!(info["load"], "unavailable", "{info}");
-    eventually("m1 forgotten", || join_not_found(&gw, "m1")).await;
+    assert!(join_not_found(&gw, "m1").await, "m1 not forgotten");
     gw.get("getMeetingInfo", "meetingID=m1")
         .await
         .assert_failed("notFound", None);
@@ -65,20 +79,24 @@ async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
 
     // The surviving server gets busy, so the returning one is the least loaded.
     alive.set_participants("m2", 4, 1);
-    wait_load(&gw, &alive_id, 4.0).await;
     // The simulator still holds m1 (the end sent at panic could not reach it): start it empty.
     dead.end_meeting("m1");
     dead.clear_requests();
     dead.restart().await.unwrap();
-    gw.wait_server(&dead_id, |s| {
-        s["online"] == "online" && s["load"].as_f64() == Some(0.0)
-    })
-    .await;
-    let polls = dead.requests_for("getMeetings").len();
-    assert!(
-        polls >= 3,
-        "online again after {polls} successful polls; SERVER_HEALTHY_THRESHOLD is 3"
-    );
+    for polls in 1..=2 {
+        gw.poll_step().await;
+        assert_eq!(
+            gw.online(&dead_id).await,
+            "offline",
+            "online again after {polls} good polls; SERVER_HEALTHY_THRESHOLD is 3"
+        );
+    }
+    gw.poll_step().await;
+    let info = gw.server_info(&dead_id).await;
+    assert_eq!(info["online"], "online", "after 3 good polls: {info}");
+    assert_eq!(info["load"].as_f64(), Some(0.0), "{info}");
+    assert_eq!(dead.requests_for("getMeetings").len(), 3);
+    assert_eq!(gw.server_info(&alive_id).await["load"].as_f64(), Some(4.0));
     gw.create_ok("meetingID=m3&name=M3").await;
     assert!(
         dead.meeting("m3").is_some(),
@@ -93,10 +111,13 @@ async fn failed_or_garbage_answers_count_as_failed_polls() {
     let fail = BbbSimulator::start("secret-f").await.unwrap();
     let garbage = BbbSimulator::start("secret-g").await.unwrap();
     let ok = BbbSimulator::start("secret-ok").await.unwrap();
-    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "3")]).await;
-    let id_f = gw.add_server_with(&fail, json!({ "tag": "f" })).await;
-    let id_g = gw.add_server_with(&garbage, json!({ "tag": "g" })).await;
-    let id_ok = gw.add_server(&ok).await;
+    let gw = Gateway::start_stepped(&[("SERVER_UNHEALTHY_THRESHOLD", "3")]).await;
+    let id_f = gw.add_server_stepped(&fail, json!({ "tag": "f" })).await;
+    let id_g = gw.add_server_stepped(&garbage, json!({ "tag": "g" })).await;
+    let id_ok = gw.add_server_stepped(&ok, json!({})).await;
+    for id in [&id_f, &id_g, &id_ok] {
+        assert_eq!(gw.online(id).await, "online");
+    }
     gw.create_ok("meetingID=on-f&name=F&meta_server-tag=f!")
         .await;
     gw.create_ok("meetingID=on-g&name=G&meta_server-tag=g!")
@@ -107,30 +128,46 @@ async fn failed_or_garbage_answers_count_as_failed_polls() {
     fail.set_mode(Mode::Fail);
     garbage.clear_requests();
     garbage.set_mode(Mode::Garbage);
-    for (id, sim) in [(&id_f, &fail), (&id_g, &garbage)] {
-        gw.wait_server(id, |s| {
-            s["online"] == "offline" && s["load"] == "unavailable"
-        })
-        .await;
-        let polls = sim.requests_for("getMeetings").len();
-        assert!(
-            polls >= 3,
-            "offline after {polls} failed polls; SERVER_UNHEALTHY_THRESHOLD is 3"
-        );
+    for polls in 1..=2 {
+        gw.poll_step().await;
+        for id in [&id_f, &id_g] {
+            assert_eq!(
+                gw.online(id).await,
+                "online",
+                "offline after {polls} failed polls; SERVER_UNHEALTHY_THRESHOLD is 3"
+            );
+        }
     }
-    eventually("meetings of failing servers forgotten", || async {
-        join_not_found(&gw, "on-f").await && join_not_found(&gw, "on-g").await
-    })
-    .await;
+    assert!(!join_not_found(&gw, "on-f").await && !join_not_found(&gw, "on-g").await);
+    gw.poll_step().await;
+    for (id, sim) in [(&id_f, &fail), (&id_g, &garbage)] {
+        let info = gw.server_info(id).await;
+        assert_eq!(
+            (&info["online"], &info["load"]),
+            (&json!("offline"), &json!("unavailable")),
+            "after 3 failed polls: {info}"
+        );
+        assert_eq!(sim.requests_for("getMeetings").len(), 3);
+    }
+    assert!(
+        join_not_found(&gw, "on-f").await && join_not_found(&gw, "on-g").await,
+        "meetings of failing servers not forgotten"
+    );
     assert_eq!(gw.server_info(&id_ok).await["online"], "online");
     // An offline server takes no new meetings, even when its tag is required.
     gw.get("create", "meetingID=n&name=N&meta_server-tag=f!")
         .await
         .assert_failed("serverTagUnavailable", None);
 
+    // SERVER_HEALTHY_THRESHOLD 1: one good poll brings it back.
     fail.set_mode(Mode::Normal);
-    gw.wait_server(&id_f, |s| s["online"] == "online" && s["load"].is_number())
-        .await;
+    gw.poll_step().await;
+    let info = gw.server_info(&id_f).await;
+    assert!(
+        info["online"] == "online" && info["load"].is_number(),
+        "{info}"
+    );
+    assert_eq!(gw.online(&id_g).await, "offline");
 }
 
 // §5.5 step 2 with Q9 fixed: participantCount once (Scalelite adds moderatorCount again),
@@ -180,30 +217,38 @@ async fn young_meetings_weigh_at_least_the_minimum_user_count() {
 async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted() {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let b = BbbSimulator::start("secret-b").await.unwrap();
-    let gw = Gateway::start(&[]).await;
-    gw.add_server(&a).await;
-    gw.add_server(&b).await;
+    let gw = Gateway::start_stepped(&[]).await;
+    gw.add_server_stepped(&a, json!({})).await;
+    gw.add_server_stepped(&b, json!({})).await;
     gw.create_ok("meetingID=m1&name=M1").await;
     let host = if a.meeting("m1").is_some() { &a } else { &b };
     gw.assert_joins_on("m1", host).await;
 
     host.clear_requests();
     host.end_meeting("m1");
-    eventually("m1 forgotten", || join_not_found(&gw, "m1")).await;
-    let polls = host.requests_for("getMeetings").len();
+    gw.poll_step().await;
     assert!(
-        polls >= 2,
-        "forgotten after {polls} polls; two successful polls without it are required"
+        !join_not_found(&gw, "m1").await,
+        "forgotten after 1 poll; two successful polls without it are required"
     );
+    gw.poll_step().await;
+    assert!(
+        join_not_found(&gw, "m1").await,
+        "kept after 2 polls without it"
+    );
+    assert_eq!(host.requests_for("getMeetings").len(), 2);
     gw.get("getMeetingInfo", "meetingID=m1")
         .await
         .assert_failed("notFound", None);
 
     b.add_meeting("rogue", 3, 1);
-    eventually("rogue adopted", || async {
-        gw.join(&join_query("rogue")).await.status == 302
-    })
-    .await;
+    assert!(join_not_found(&gw, "rogue").await);
+    gw.poll_step().await;
+    assert_eq!(
+        gw.join(&join_query("rogue")).await.status,
+        302,
+        "rogue not adopted by the next poll"
+    );
     gw.assert_joins_on("rogue", &b).await;
     // The adopted meeting keeps the voice bridge it runs with on BBB.
     let bridge = b.meeting("rogue").unwrap().voice_bridge;

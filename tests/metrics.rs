@@ -79,10 +79,12 @@ async fn metrics_describe_requests_servers_poller_and_store() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Not on the API listener.
-    assert!(!gw
-        .get_url(&gw.url("/metrics"))
-        .await
-        .body
-        .contains("scalelite_requests_total"));
+    // Not on the API listener: there /metrics is an unknown path, answered like any other
+    // (behaviour doc §1.7: the catch-all's unsupportedRequest envelope, HTTP 200), with no
+    // metric in it.
+    for method in ["GET", "POST"] {
+        let r = gw.send(method, &gw.url("/metrics"), None, "").await;
+        r.assert_failed("unsupportedRequest", Some(UNSUPPORTED));
+        assert!(!r.body.contains("scalelite_"), "{}", r.body);
+    }
 }

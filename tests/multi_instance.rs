@@ -102,13 +102,35 @@ async fn an_admin_change_through_one_instance_is_obeyed_by_the_other_within_a_se
     );
 }
 
+/// The instances sign upstream calls differently, so each poll names its poller: A signs with
+/// SHA256 (the default), B with SHA512 (the strongest it allows). The checksum length of a
+/// getMeetings the server received says which instance sent it.
+fn pollers(sim: &BbbSimulator) -> Vec<usize> {
+    sim.requests_for("getMeetings")
+        .iter()
+        .map(|r| r.param("checksum").map(str::len).unwrap_or_default())
+        .collect()
+}
+
+/// Clear what `sim` received, then collect the checksum lengths of the next `n` polls.
+async fn next_polls(sim: &BbbSimulator, n: usize) -> Vec<usize> {
+    sim.clear_requests();
+    eventually("polls go on", || async { pollers(sim).len() >= n }).await;
+    pollers(sim)
+}
+
 #[tokio::test]
 async fn one_poller_at_a_time_and_a_dead_one_is_replaced() {
+    const A: usize = 64; // SHA256
+    const B: usize = 128; // SHA512
     let ns = Namespace::new();
     let sim = sim("lease-secret").await;
     let mut a = instance(&ns).await;
     a.add_server(&sim).await;
-    let b = instance(&ns).await;
+    let mut env = ns.env();
+    env.extend(FAST);
+    env.push(("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA256:SHA512"));
+    let b = Gateway::start(&env).await;
     let lease = ns.key("lease:poller");
     let holder = |ns: &Namespace| -> Option<String> {
         redis::cmd("GET")
@@ -116,23 +138,41 @@ async fn one_poller_at_a_time_and_a_dead_one_is_replaced() {
             .query(&mut ns.connection())
             .ok()
     };
+    // B is up and would poll every 0.2 s if it ran a poller: ten polls (about 2 s, several
+    // intervals of both instances) all come from one instance, A, which started first.
     let first = holder(&ns).expect("a lease holder");
+    let seen = next_polls(&sim, 10).await;
+    assert!(
+        seen.iter().all(|&l| l == A),
+        "polls from more than one instance (64: A, 128: B): {seen:?}"
+    );
+    assert_eq!(holder(&ns).as_deref(), Some(first.as_str()));
+
+    // A dies: B takes the lease over and becomes the only poller.
     a.kill();
-    let polls_before = sim.requests_for("getMeetings").len();
     eventually("another instance takes the poller over", || async {
         matches!(holder(&ns), Some(h) if h != first)
     })
     .await;
-    eventually("polls go on", || async {
-        sim.requests_for("getMeetings").len() > polls_before + 2
-    })
-    .await;
+    let seen = next_polls(&sim, 10).await;
+    assert!(
+        seen.iter().all(|&l| l == B),
+        "after A died, polls not from B alone (64: A, 128: B): {seen:?}"
+    );
     // The survivor still serves: its poller keeps the server online.
     let id = b.admin_get("getServers", "").await.json()[0]["id"]
         .as_str()
         .expect("id")
         .to_string();
     b.wait_server(&id, |s| s["online"] == "online").await;
+
+    // A new instance (signing with SHA256 again) joins: B keeps the poller, A' stays idle.
+    let _a2 = instance(&ns).await;
+    let seen = next_polls(&sim, 10).await;
+    assert!(
+        seen.iter().all(|&l| l == B),
+        "a newcomer polls beside the lease holder (64: A', 128: B): {seen:?}"
+    );
 }
 
 #[tokio::test]

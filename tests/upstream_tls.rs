@@ -3,6 +3,7 @@
 //! server is never trusted (stays offline).
 mod common;
 use common::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
@@ -16,12 +17,31 @@ fn private_ca(
     (ca, cert, key)
 }
 
-/// A TLS front for a simulated BBB server: terminates TLS and relays bytes to it.
+/// What a TLS front saw: TCP connections accepted, handshakes completed, handshakes refused.
+#[derive(Default)]
+struct Seen {
+    accepted: AtomicUsize,
+    handshakes: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+impl Seen {
+    fn get(&self) -> (usize, usize, usize) {
+        (
+            self.accepted.load(Ordering::SeqCst),
+            self.handshakes.load(Ordering::SeqCst),
+            self.refused.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// A TLS front for a simulated BBB server: terminates TLS and relays bytes to it, counting
+/// connections and handshakes.
 async fn tls_front(
     cert: &std::path::Path,
     key: &std::path::Path,
     backend: std::net::SocketAddr,
-) -> u16 {
+) -> (u16, Arc<Seen>) {
     let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
         std::fs::File::open(cert).expect("cert"),
     ))
@@ -43,13 +63,19 @@ async fn tls_front(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(Seen::default());
+    let counters = seen.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
+            counters.accepted.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
+            let counters = counters.clone();
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    counters.refused.fetch_add(1, Ordering::SeqCst);
                     return;
                 };
+                counters.handshakes.fetch_add(1, Ordering::SeqCst);
                 let Ok(mut plain) = TcpStream::connect(backend).await else {
                     return;
                 };
@@ -57,7 +83,7 @@ async fn tls_front(
             });
         }
     });
-    port
+    (port, seen)
 }
 
 #[tokio::test]
@@ -65,7 +91,7 @@ async fn https_servers_are_verified_against_the_configured_ca() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (ca, cert, key) = private_ca(dir.path());
     let sim = sim("tls-bbb-secret").await;
-    let port = tls_front(&cert, &key, sim.addr()).await;
+    let (port, trusted_front) = tls_front(&cert, &key, sim.addr()).await;
     let url = format!("https://localhost:{port}/bigbluebutton/api/");
     let server = serde_json::json!({ "server": { "url": url, "secret": "tls-bbb-secret" } });
 
@@ -88,11 +114,39 @@ async fn https_servers_are_verified_against_the_configured_ca() {
         join.location()
     );
 
-    // The same server without the CA: its certificate is not trusted, it never comes online.
-    let untrusting = Gateway::start(&[]).await;
+    let (_, handshakes, refused) = trusted_front.get();
+    assert!(handshakes > 0 && refused == 0, "{:?}", trusted_front.get());
+
+    // The same kind of server (its own front and simulator, so every connection and request is
+    // this gateway's) without the CA: the gateway connects, refuses the certificate in the
+    // handshake, and the server never comes online however often it is polled.
+    let other = common::sim("tls-bbb-secret").await;
+    let (port, front) = tls_front(&cert, &key, other.addr()).await;
+    let url = format!("https://localhost:{port}/bigbluebutton/api/");
+    let server = serde_json::json!({ "server": { "url": url, "secret": "tls-bbb-secret" } });
+    let untrusting = Gateway::start(&[("SERVER_HEALTHY_THRESHOLD", "1")]).await;
     let r = untrusting.admin_post("addServer", server).await;
     let id = r.json()["id"].as_str().expect("id").to_string();
     untrusting.set_state(&id, "enable").await;
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert_eq!(untrusting.server_info(&id).await["online"], "offline");
+    // Several polls (every 0.2 s), each a connection whose handshake the gateway abandons.
+    eventually("handshakes attempted and refused", || async {
+        front.get().2 >= 3
+    })
+    .await;
+    let (accepted, handshakes, refused) = front.get();
+    assert_eq!(handshakes, 0, "a handshake completed without the CA");
+    assert!(accepted >= refused && refused >= 3, "{:?}", front.get());
+    let info = untrusting.server_info(&id).await;
+    assert_eq!(info["online"], "offline", "{info}");
+    assert_eq!(info["load"], "unavailable", "{info}");
+    assert!(
+        other.requests().is_empty(),
+        "a request got through: {:?}",
+        other.requests()
+    );
+    untrusting
+        .get("create", "meetingID=insecure&name=I")
+        .await
+        .assert_failed("internalError", None);
+    assert!(other.meeting("insecure").is_none());
 }

@@ -197,11 +197,105 @@ mod tests {
         assert!(!c.verify("end", "", "xyz"));
     }
 
+    /// FIPS 180-4 known answers ("abc" and the empty message) through the Algorithm API, and
+    /// BBB checksums of `action + query + secret` computed independently
+    /// (`printf 'getMeetingsf830…' | sha1sum` and the like).
     #[test]
     fn known_vector() {
-        // sha1("getMeetingInfo" + "test-2")
-        let sum = Algorithm::Sha1.hex_digest(&[b"getMeetingInfo", b"", b"test-2"]);
-        assert_eq!(sum.len(), 40);
-        assert_eq!(policy().sign("create", "a=1", "x").len(), 64);
+        let fips: [(Algorithm, &[u8], &str); 8] = [
+            (
+                Algorithm::Sha1,
+                b"",
+                "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            ),
+            (
+                Algorithm::Sha1,
+                b"abc",
+                "a9993e364706816aba3e25717850c26c9cd0d89d",
+            ),
+            (
+                Algorithm::Sha256,
+                b"",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            ),
+            (
+                Algorithm::Sha256,
+                b"abc",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            ),
+            (
+                Algorithm::Sha384,
+                b"",
+                "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da\
+                 274edebfe76f65fbd51ad2f14898b95b",
+            ),
+            (
+                Algorithm::Sha384,
+                b"abc",
+                "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed\
+                 8086072ba1e7cc2358baeca134c825a7",
+            ),
+            (
+                Algorithm::Sha512,
+                b"",
+                "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce\
+                 47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+            ),
+            (
+                Algorithm::Sha512,
+                b"abc",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+                 2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+            ),
+        ];
+        for (algo, msg, want) in fips {
+            assert_eq!(algo.hex_digest(&[msg]), want, "{algo:?} of {msg:?}");
+            // The same message split into parts digests the same.
+            if let Some((a, b)) = msg.split_first() {
+                assert_eq!(algo.hex_digest(&[&[*a], b]), want, "{algo:?} in parts");
+            }
+            assert_eq!(Algorithm::from_hex_len(want.len()), Some(algo));
+        }
+
+        // BBB checksums: hex(digest(action + query + secret)).
+        let secret = "f830c18ee29c8531e0115c3da85db89b";
+        assert_eq!(
+            Algorithm::Sha1.hex_digest(&[b"getMeetings", b"", secret.as_bytes()]),
+            "ad9b6158ec1c63ccb1a10422b4859c44e3a71a75"
+        );
+        assert_eq!(
+            Algorithm::Sha1.hex_digest(&[b"getMeetingInfo", b"", b"test-2"]),
+            "cbf00ea96fae6ff06c2cb311bbde8b26ad66d765"
+        );
+        assert_eq!(
+            Algorithm::Sha384.hex_digest(&[b"end", b"meetingID=m1", b"s"]),
+            "d86a4299a76f5b76f308eea2453e98bf60f119d6ba68f6723fd1f8376ed81835\
+             9df300027b40e55bbc8b513099f9c5c9"
+        );
+        let join = "meetingID=random-9998743&fullName=Jane&password=mp";
+        let join512 = "b841c8cab12f61cfaefa15f94f71fb9d3b6fdb177dc0a3257c2f97f787e40a13\
+                       62d6af844733e57f2664ac982d5ce309c34ea8775bf7aa18cedcba6127a62ad8";
+        assert_eq!(
+            Algorithm::Sha512.hex_digest(&[b"join", join.as_bytes(), secret.as_bytes()]),
+            join512
+        );
+        // The policy signs with its outgoing algorithm (SHA256) and verifies what it signed.
+        let sum = policy().sign("create", "a=1", "x");
+        assert_eq!(
+            sum,
+            "ff99b1d21382e24b85fc79a83346b4727d7cc46380298d04006d783ab2d94d50"
+        );
+        let c = Checksum::new(
+            vec![secret.into()],
+            vec![Algorithm::Sha512],
+            Algorithm::Sha256,
+        );
+        assert!(c.verify("join", join, join512));
+        let sha1 = Checksum::new(vec![secret.into()], vec![Algorithm::Sha1], Algorithm::Sha1);
+        assert!(sha1.verify(
+            "getMeetings",
+            "",
+            "ad9b6158ec1c63ccb1a10422b4859c44e3a71a75"
+        ));
     }
 }

@@ -9,6 +9,7 @@ pub mod certs;
 mod pool;
 mod redis_env;
 mod response;
+mod steps;
 
 pub use bbb::*;
 pub use pool::*;
