@@ -243,11 +243,8 @@ async fn every_protected_call_refuses_every_bad_checksum_and_calls_no_server() {
 
 /// `…&checksum=<wrong>&checksum=<right>`: Scalelite takes the last checksum and removes only
 /// its occurrences (value as received) from the hashed string (behaviour doc §2.1 step 5), so
-/// `&checksum=<wrong>` stays in what it hashes and the call is refused. This load balancer's
-/// `strip_checksum` (src/bbb/query.rs) removes every `checksum=` parameter whatever its value,
-/// so it accepts the call and forwards it.
+/// `&checksum=<wrong>` stays in what it hashes and the call is refused.
 #[tokio::test]
-#[ignore = "known divergence: a wrong checksum before the right one is accepted (strip_checksum drops every checksum= parameter)"]
 async fn a_wrong_checksum_before_the_right_one_is_refused() {
     let (cases, failures) = matrix(|form| form == DUPLICATE_BAD_FIRST).await;
     assert_eq!(cases, CALLS.len());

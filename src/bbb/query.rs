@@ -171,15 +171,17 @@ fn encode_into(out: &mut String, s: &str) {
     }
 }
 
-/// Remove the `checksum` parameter textually from a raw query string, exactly as received:
-/// the checksum covers everything else byte for byte.
-pub fn strip_checksum(raw: &str) -> Cow<'_, str> {
+/// Remove the checksum that is being checked (`value`, the last `checksum` parameter) textually
+/// from a raw query string, exactly as received: the checksum covers everything else byte for
+/// byte. Like Scalelite, only `checksum=<value>` goes: another `checksum=` parameter stays in
+/// the hashed string, so `checksum=<wrong>&checksum=<right>` does not verify.
+pub fn strip_checksum<'a>(raw: &'a str, value: &str) -> Cow<'a, str> {
     if !raw.contains("checksum=") {
         return Cow::Borrowed(raw);
     }
     let kept: Vec<&str> = raw
         .split('&')
-        .filter(|p| !p.starts_with("checksum="))
+        .filter(|p| p.strip_prefix("checksum=") != Some(value))
         .collect();
     Cow::Owned(kept.join("&"))
 }
@@ -211,10 +213,15 @@ mod tests {
 
     #[test]
     fn strip_checksum_is_textual() {
-        assert_eq!(strip_checksum("a=1&checksum=abc&b=2"), "a=1&b=2");
-        assert_eq!(strip_checksum("checksum=abc&b=2"), "b=2");
-        assert_eq!(strip_checksum("a=1&checksum=abc"), "a=1");
-        assert_eq!(strip_checksum("checksum=abc"), "");
-        assert_eq!(strip_checksum("xchecksum=1"), "xchecksum=1");
+        assert_eq!(strip_checksum("a=1&checksum=abc&b=2", "abc"), "a=1&b=2");
+        assert_eq!(strip_checksum("checksum=abc&b=2", "abc"), "b=2");
+        assert_eq!(strip_checksum("a=1&checksum=abc", "abc"), "a=1");
+        assert_eq!(strip_checksum("checksum=abc", "abc"), "");
+        assert_eq!(strip_checksum("xchecksum=1", "1"), "xchecksum=1");
+        // Only the checked value goes; another checksum stays in the hashed string.
+        assert_eq!(
+            strip_checksum("checksum=bad&a=1&checksum=abc", "abc"),
+            "checksum=bad&a=1"
+        );
     }
 }

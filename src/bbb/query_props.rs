@@ -59,7 +59,8 @@ proptest! {
     #[test]
     fn parse_never_panics_on_arbitrary_text(raw in any::<String>()) {
         let _ = Params::parse(&raw);
-        let _ = strip_checksum(&raw);
+        let _ = strip_checksum(&raw, "");
+        let _ = strip_checksum(&raw, &raw);
     }
 
     /// Each key decodes as `form_urlencoded` decodes it; the last occurrence's value wins;
@@ -144,18 +145,23 @@ fn other_piece() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// `strip_checksum` drops exactly the `&`-separated pieces that start with `checksum=`
-    /// (all of them, wherever they are) and keeps every other piece byte for byte, in order.
+    /// `strip_checksum` drops exactly the `&`-separated pieces `checksum=<the checked value>`
+    /// (all of them, wherever they are) and keeps every other piece byte for byte, in order —
+    /// another `checksum=` piece too (Scalelite removes only the value it checks).
     #[test]
     fn strip_checksum_removes_exactly_the_checksum_pieces(
         pieces in prop::collection::vec(
             prop_oneof![
                 3 => other_piece().prop_map(|s| (false, s)),
-                1 => "[^&]{0,20}".prop_map(|v| (true, format!("checksum={v}"))),
+                1 => Just((true, "checksum=c0ffee".to_string())),
+                1 => "[^&]{0,20}"
+                    .prop_filter("another value", |v| v != "c0ffee")
+                    .prop_map(|v| (false, format!("checksum={v}"))),
             ],
             0..10,
         )
     ) {
+        let value = "c0ffee";
         let raw = pieces.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("&");
         let kept = pieces
             .iter()
@@ -163,14 +169,14 @@ proptest! {
             .map(|(_, s)| s.as_str())
             .collect::<Vec<_>>()
             .join("&");
-        let stripped = strip_checksum(&raw);
+        let stripped = strip_checksum(&raw, value);
         if pieces.iter().any(|(is_sum, _)| *is_sum) {
             prop_assert_eq!(stripped.as_ref(), kept.as_str());
         } else {
             // Nothing to remove: the very same text (a piece may still contain `checksum=`).
             prop_assert_eq!(stripped.as_ref(), raw.as_str());
         }
-        let again = strip_checksum(&stripped).into_owned();
+        let again = strip_checksum(&stripped, value).into_owned();
         prop_assert_eq!(again.as_str(), stripped.as_ref());
     }
 }

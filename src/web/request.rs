@@ -114,7 +114,7 @@ pub(crate) fn verify(
     let Some(sum) = params.present("checksum") else {
         return Err(ApiError::Checksum);
     };
-    if checksum.verify(action, &strip_checksum(raw_query), sum) {
+    if checksum.verify(action, &strip_checksum(raw_query, sum), sum) {
         Ok(())
     } else {
         Err(ApiError::Checksum)
