@@ -37,19 +37,25 @@ pub(crate) async fn prepare(
             Forwarded::AllParams => ApiError::UnsupportedRequest,
         });
     };
+    // An unknown meeting is simply not running; no need to ask anyone.
+    let not_running = || {
+        let body = xml::success(&[("running", "false")]);
+        Ok(Step::Reply(Reply::xml(body)))
+    };
     let meeting = match state.meeting(meeting_id).await {
-        // An unknown meeting is simply not running; no need to ask anyone.
         Err(ApiError::MeetingNotFound) if call.action == "isMeetingRunning" => {
-            let body = xml::success(&[("running", "false")]);
-            return Ok(Step::Reply(Reply::xml(body)));
+            return not_running();
         }
         other => other?,
     };
-    // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26).
-    let server = state
-        .server(&meeting.server_id)
-        .await?
-        .ok_or(ApiError::MeetingNotFound)?;
+    // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26):
+    // not running for isMeetingRunning, notFound for every other call.
+    let Some(server) = state.server(&meeting.server_id).await? else {
+        if call.action == "isMeetingRunning" {
+            return not_running();
+        }
+        return Err(ApiError::MeetingNotFound);
+    };
     let failure = if call.action == "insertDocument" {
         "Unable to insert document on server."
     } else {
