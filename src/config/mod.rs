@@ -3,6 +3,7 @@
 mod database;
 mod env;
 mod file;
+mod limits;
 mod log;
 mod metrics;
 mod redis;
@@ -13,6 +14,7 @@ pub use self::log::{log_settings, LogConfig, LogFormat};
 pub use database::DatabaseConfig;
 pub use env::Env;
 pub use file::{FileConfig, LogSection, ServerSection};
+pub use limits::LimitsSection;
 pub use redis::RedisCa;
 pub use tls::TlsConfig;
 
@@ -82,6 +84,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The recordings database (DATABASE_URL; a SQLite file in the data dir by default).
     pub database: DatabaseConfig,
+    /// Largest BBB API request body the gateway reads (SCALELITE_MAX_BODY_BYTES).
+    pub max_body_bytes: usize,
 }
 
 impl Config {
@@ -329,6 +333,7 @@ impl Config {
             metrics_listen: metrics::listen(file.metrics_listen, env, &mut errors),
             log: log_settings(file.log, env, "info", &mut errors),
             database: database::database(file.database_url, env, &mut errors),
+            max_body_bytes: limits::max_body_bytes(file.limits, env, &mut errors),
         };
         if errors.is_empty() {
             Ok(config)

@@ -32,8 +32,9 @@ use access_log::AccessLog;
 use call::Step;
 use forward::Forward;
 
-/// Largest body we read ourselves (create's pre-uploaded slides XML, forms, admin JSON).
-const BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Largest BBB answer buffered to be checked before it is passed on (the client's own
+/// bodies have the `max_body_bytes` setting).
+const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
 
 pub(crate) struct Gateway {
     shared: Arc<Shared>,
@@ -174,8 +175,8 @@ impl ProxyHttp for Gateway {
             Route::Index => Ok(health::index(&state)),
             Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
             Route::Api(action) => {
-                match call::answer(&state, session, action, &mut ctx.log.meeting, BODY_LIMIT).await
-                {
+                let limit = state.config.max_body_bytes;
+                match call::answer(&state, session, action, &mut ctx.log.meeting, limit).await {
                     Ok(Step::Reply(r)) => Ok(r),
                     Ok(Step::Forward(f)) => {
                         ctx.log.server = Some(f.server_id.clone());
@@ -261,7 +262,7 @@ impl ProxyHttp for Gateway {
             return Ok(None);
         }
         if let Some(chunk) = body.take() {
-            if ctx.upstream_body.len() + chunk.len() > BODY_LIMIT {
+            if ctx.upstream_body.len() + chunk.len() > ANSWER_LIMIT {
                 return Error::e_explain(ErrorType::InternalError, "BBB answer too large");
             }
             ctx.upstream_body.extend_from_slice(&chunk);

@@ -1,0 +1,196 @@
+//! The request-body limit (SCALELITE_MAX_BODY_BYTES, admin JSON 1 MiB): create's pre-uploaded
+//! slides up to the limit reach the BBB server; a larger body is refused with HTTP 413 and an
+//! error the client can read (the connection closes after it, without a broken pipe), whether
+//! its length is announced or it is sent chunked.
+mod common;
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Slides of `len` bytes in create's XML (a base64 document, as BBB clients send it).
+fn slides(len: usize) -> String {
+    let open = r#"<modules><module name="presentation"><document name="s.pdf">"#;
+    let close = "</document></module></modules>";
+    let fill = len.saturating_sub(open.len() + close.len());
+    format!("{open}{}{close}", "A".repeat(fill))
+}
+
+fn too_large(limit: usize) -> String {
+    format!("The request body is too large: the limit is {limit} bytes.")
+}
+
+/// Assert the 413 with BBB's error XML, on a connection the gateway closes.
+fn assert_refused(r: &Response, limit: usize) {
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.returncode(), "FAILED", "{}", r.body);
+    r.assert_key("internalError")
+        .assert_xml("message", &too_large(limit));
+    let connection = r.headers.get("connection").and_then(|v| v.to_str().ok());
+    assert_eq!(connection, Some("close"), "{:?}", r.headers);
+}
+
+/// With the default limit (48 MiB) a 12 MB presentation is created on the server; a body over
+/// the default is refused.
+#[tokio::test]
+async fn default_limit_takes_a_12_mb_presentation() {
+    let s = sim("secret-1").await;
+    let gw = Gateway::start(&[]).await;
+    gw.add_server(&s).await;
+    let body = slides(12 * 1024 * 1024);
+    let q = "meetingID=big&moderatorPW=mp";
+    gw.post_xml("create", q, &body).await.assert_success();
+    let c = last_create_post(&s);
+    assert_eq!(c.body.len(), body.len());
+    assert!(c.body == body.as_bytes());
+
+    let limit = 48 * 1024 * 1024;
+    let r = gw
+        .post_xml("create", "meetingID=bigger", &slides(limit + 1))
+        .await;
+    assert_refused(&r, limit);
+    assert!(s.meeting("bigger").is_none());
+    // The gateway still serves.
+    gw.get("isMeetingRunning", "meetingID=big")
+        .await
+        .assert_xml("running", "true");
+}
+
+/// The last create `sim` received, a POST of slides.
+fn last_create_post(sim: &BbbSimulator) -> scalelite::simulator::RecordedRequest {
+    let c = sim.requests_for("create").pop().expect("a create");
+    assert_eq!(c.method, "POST");
+    c
+}
+
+const LIMIT: usize = 1024 * 1024;
+
+async fn small_limit() -> (Gateway, BbbSimulator) {
+    let s = sim("secret-1").await;
+    let gw = Gateway::start(&[("SCALELITE_MAX_BODY_BYTES", "1048576")]).await;
+    gw.add_server(&s).await;
+    (gw, s)
+}
+
+/// SCALELITE_MAX_BODY_BYTES: a body up to the limit passes; one byte more, announced with a
+/// Content-Length, is refused before it is read: 413 and BBB's error XML, read by the client.
+#[tokio::test]
+async fn a_body_over_the_setting_gets_413() {
+    let (gw, s) = small_limit().await;
+    gw.post_xml("create", "meetingID=fits", &slides(LIMIT))
+        .await
+        .assert_success();
+    assert_eq!(last_create_post(&s).body.len(), LIMIT);
+    let r = gw
+        .post_xml("create", "meetingID=over", &slides(LIMIT + 1))
+        .await;
+    assert_refused(&r, LIMIT);
+    // A form post is limited the same way (and refused before its checksum is looked at).
+    let form = format!("meetingID=form&name={}", "x".repeat(LIMIT));
+    let r = gw.post_form("create", &form).await;
+    assert_refused(&r, LIMIT);
+    let r = gw
+        .post_xml("create", "meetingID=over", &slides(8 * LIMIT))
+        .await;
+    assert_refused(&r, LIMIT);
+    assert_eq!(s.requests_for("create").len(), 1);
+    assert!(s.meeting("over").is_none() && s.meeting("form").is_none());
+}
+
+/// Send `head` then `body` in chunks of 64 KiB (chunked encoding) on a raw connection, then
+/// read the whole answer until the gateway closes the connection.
+async fn chunked(gw: &Gateway, head: &str, body: &[u8]) -> String {
+    let mut conn = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    for chunk in body.chunks(64 * 1024) {
+        let size = format!("{:x}\r\n", chunk.len());
+        conn.write_all(size.as_bytes()).await.unwrap();
+        conn.write_all(chunk).await.unwrap();
+        conn.write_all(b"\r\n").await.unwrap();
+    }
+    conn.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let read = conn.read_to_end(&mut answer);
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the gateway closes the connection")
+        .expect("the answer is read without a reset");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A chunked body is refused as soon as it crosses the limit: 413 and the XML error, which the
+/// client reads after sending all of it, then the connection closes.
+#[tokio::test]
+async fn a_chunked_body_over_the_setting_gets_413() {
+    let (gw, s) = small_limit().await;
+    let path = signed(
+        API,
+        "create",
+        "meetingID=chunked",
+        SECRET,
+        scalelite::bbb::Algorithm::Sha256,
+    );
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let answer = chunked(&gw, &head, slides(4 * LIMIT).as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("<messageKey>internalError</messageKey>"),
+        "{answer}"
+    );
+    assert!(answer.contains(&too_large(LIMIT)), "{answer}");
+    assert!(s.meeting("chunked").is_none());
+
+    // Within the limit, chunked slides reach the server.
+    let path = signed(
+        API,
+        "create",
+        "meetingID=small",
+        SECRET,
+        scalelite::bbb::Algorithm::Sha256,
+    );
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let answer = chunked(&gw, &head, slides(LIMIT / 2).as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(s.meeting("small").is_some());
+}
+
+/// The admin API's JSON bodies are limited to 1 MiB: a larger one gets 413 and a JSON error,
+/// announced or chunked.
+#[tokio::test]
+async fn an_admin_body_over_its_limit_gets_413_json() {
+    let gw = Gateway::start(&[]).await;
+    let big = json!({ "server": { "url": "http://x/", "secret": "s".repeat(LIMIT) } });
+    let r = gw.admin_post("addServer", big).await;
+    r.assert_error(413, &too_large(LIMIT));
+    let connection = r.headers.get("connection").and_then(|v| v.to_str().ok());
+    assert_eq!(connection, Some("close"), "{:?}", r.headers);
+
+    let path = signed(
+        ADMIN_API,
+        "addServer",
+        "",
+        SECRET,
+        scalelite::bbb::Algorithm::Sha256,
+    );
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let body = format!(
+        r#"{{"server":{{"url":"http://x/","secret":"{}"}}}}"#,
+        "s".repeat(2 * LIMIT)
+    );
+    let answer = chunked(&gw, &head, body.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.ends_with(&json!({ "error": too_large(LIMIT) }).to_string()),
+        "{answer}"
+    );
+    // Nothing was added.
+    let r = gw.admin_get("getServers", "").await;
+    r.assert_error(404, "No servers are configured");
+}
