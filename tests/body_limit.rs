@@ -4,6 +4,7 @@
 //! its length is announced or it is sent chunked.
 mod common;
 use common::*;
+use scalelite::bbb::{Algorithm, ApiError};
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,6 +30,13 @@ fn assert_refused(r: &Response, limit: usize) {
         .assert_xml("message", &too_large(limit));
     let connection = r.headers.get("connection").and_then(|v| v.to_str().ok());
     assert_eq!(connection, Some("close"), "{:?}", r.headers);
+}
+
+/// The last create `sim` received, a POST of slides.
+fn last_create_post(sim: &BbbSimulator) -> scalelite::simulator::RecordedRequest {
+    let c = sim.requests_for("create").pop().expect("a create");
+    assert_eq!(c.method, "POST");
+    c
 }
 
 /// With the default limit (48 MiB) a 12 MB presentation is created on the server; a body over
@@ -57,13 +65,6 @@ async fn default_limit_takes_a_12_mb_presentation() {
         .assert_xml("running", "true");
 }
 
-/// The last create `sim` received, a POST of slides.
-fn last_create_post(sim: &BbbSimulator) -> scalelite::simulator::RecordedRequest {
-    let c = sim.requests_for("create").pop().expect("a create");
-    assert_eq!(c.method, "POST");
-    c
-}
-
 const LIMIT: usize = 1024 * 1024;
 
 async fn small_limit() -> (Gateway, BbbSimulator) {
@@ -86,30 +87,44 @@ async fn a_body_over_the_setting_gets_413() {
         .post_xml("create", "meetingID=over", &slides(LIMIT + 1))
         .await;
     assert_refused(&r, LIMIT);
-    // A form post is limited the same way (and refused before its checksum is looked at).
+    // A form post is limited the same way.
     let form = format!("meetingID=form&name={}", "x".repeat(LIMIT));
     let r = gw.post_form("create", &form).await;
     assert_refused(&r, LIMIT);
     let r = gw
-        .post_xml("create", "meetingID=over", &slides(8 * LIMIT))
+        .post_xml("create", "meetingID=over", &slides(64 * LIMIT))
         .await;
     assert_refused(&r, LIMIT);
     assert_eq!(s.requests_for("create").len(), 1);
     assert!(s.meeting("over").is_none() && s.meeting("form").is_none());
 }
 
-/// Send `head` then `body` in chunks of 64 KiB (chunked encoding) on a raw connection, then
-/// read the whole answer until the gateway closes the connection.
-async fn chunked(gw: &Gateway, head: &str, body: &[u8]) -> String {
+/// Send `body` on a raw connection — as is after a Content-Length, or in chunks of 64 KiB when
+/// `chunked` — then read the whole answer until the gateway closes the connection. The bodies
+/// sent are larger than what the kernel buffers: a gateway that closed without reading the
+/// rest would make these writes fail (broken pipe) or the read (reset).
+async fn raw_post(gw: &Gateway, path: &str, ctype: &str, body: &[u8], chunked: bool) -> String {
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_string()
+    } else {
+        format!("Content-Length: {}", body.len())
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n{framing}\r\nConnection: close\r\n\r\n"
+    );
     let mut conn = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
     conn.write_all(head.as_bytes()).await.unwrap();
-    for chunk in body.chunks(64 * 1024) {
-        let size = format!("{:x}\r\n", chunk.len());
-        conn.write_all(size.as_bytes()).await.unwrap();
-        conn.write_all(chunk).await.unwrap();
-        conn.write_all(b"\r\n").await.unwrap();
+    if chunked {
+        for chunk in body.chunks(64 * 1024) {
+            let size = format!("{:x}\r\n", chunk.len());
+            conn.write_all(size.as_bytes()).await.unwrap();
+            conn.write_all(chunk).await.unwrap();
+            conn.write_all(b"\r\n").await.unwrap();
+        }
+        conn.write_all(b"0\r\n\r\n").await.unwrap();
+    } else {
+        conn.write_all(body).await.unwrap();
     }
-    conn.write_all(b"0\r\n\r\n").await.unwrap();
     let mut answer = Vec::new();
     let read = conn.read_to_end(&mut answer);
     tokio::time::timeout(Duration::from_secs(10), read)
@@ -119,43 +134,49 @@ async fn chunked(gw: &Gateway, head: &str, body: &[u8]) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A signed BBB API path.
+fn api_path(action: &str, query: &str) -> String {
+    signed(API, action, query, SECRET, Algorithm::Sha256)
+}
+
+/// Assert a raw 413 answer that closes the connection, with `body`.
+fn assert_raw_refused(answer: &str, body: &str) {
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("connection: close"), "{answer}");
+    assert!(answer.ends_with(body), "{answer}");
+}
+
+/// A client that sends its whole body before it reads (not every client reads while it sends,
+/// as hyper does) still gets the 413: the gateway reads and drops the rest first.
+#[tokio::test]
+async fn a_client_that_sends_everything_first_reads_the_413() {
+    let (gw, s) = small_limit().await;
+    let xml = slides(64 * LIMIT);
+    let path = api_path("create", "meetingID=over");
+    let answer = raw_post(&gw, &path, "text/xml", xml.as_bytes(), false).await;
+    assert_raw_refused(&answer, &ApiError::BodyTooLarge(LIMIT).to_xml());
+    assert!(answer.contains(&too_large(LIMIT)), "{answer}");
+    assert!(s.meeting("over").is_none());
+}
+
 /// A chunked body is refused as soon as it crosses the limit: 413 and the XML error, which the
 /// client reads after sending all of it, then the connection closes.
 #[tokio::test]
 async fn a_chunked_body_over_the_setting_gets_413() {
     let (gw, s) = small_limit().await;
-    let path = signed(
-        API,
-        "create",
-        "meetingID=chunked",
-        SECRET,
-        scalelite::bbb::Algorithm::Sha256,
-    );
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    let answer = chunked(&gw, &head, slides(4 * LIMIT).as_bytes()).await;
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(
-        answer.contains("<messageKey>internalError</messageKey>"),
-        "{answer}"
-    );
-    assert!(answer.contains(&too_large(LIMIT)), "{answer}");
+    let xml = slides(64 * LIMIT);
+    let path = api_path("create", "meetingID=chunked");
+    let answer = raw_post(&gw, &path, "text/xml", xml.as_bytes(), true).await;
+    assert_raw_refused(&answer, &ApiError::BodyTooLarge(LIMIT).to_xml());
     assert!(s.meeting("chunked").is_none());
 
     // Within the limit, chunked slides reach the server.
-    let path = signed(
-        API,
-        "create",
-        "meetingID=small",
-        SECRET,
-        scalelite::bbb::Algorithm::Sha256,
-    );
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    );
-    let answer = chunked(&gw, &head, slides(LIMIT / 2).as_bytes()).await;
+    let xml = slides(LIMIT / 2);
+    let path = api_path("create", "meetingID=small");
+    let answer = raw_post(&gw, &path, "text/xml", xml.as_bytes(), true).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(last_create_post(&s).body.len(), LIMIT / 2);
     assert!(s.meeting("small").is_some());
 }
 
@@ -170,26 +191,14 @@ async fn an_admin_body_over_its_limit_gets_413_json() {
     let connection = r.headers.get("connection").and_then(|v| v.to_str().ok());
     assert_eq!(connection, Some("close"), "{:?}", r.headers);
 
-    let path = signed(
-        ADMIN_API,
-        "addServer",
-        "",
-        SECRET,
-        scalelite::bbb::Algorithm::Sha256,
-    );
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    let body = format!(
-        r#"{{"server":{{"url":"http://x/","secret":"{}"}}}}"#,
-        "s".repeat(2 * LIMIT)
-    );
-    let answer = chunked(&gw, &head, body.as_bytes()).await;
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(
-        answer.ends_with(&json!({ "error": too_large(LIMIT) }).to_string()),
-        "{answer}"
-    );
+    let path = signed(ADMIN_API, "addServer", "", SECRET, Algorithm::Sha256);
+    let secret = "s".repeat(64 * LIMIT);
+    let body = json!({ "server": { "url": "http://x/", "secret": secret } }).to_string();
+    let error = json!({ "error": too_large(LIMIT) }).to_string();
+    for chunked in [false, true] {
+        let answer = raw_post(&gw, &path, "application/json", body.as_bytes(), chunked).await;
+        assert_raw_refused(&answer, &error);
+    }
     // Nothing was added.
     let r = gw.admin_get("getServers", "").await;
     r.assert_error(404, "No servers are configured");
