@@ -348,6 +348,12 @@ async fn upstream_errors_reach_the_client_as_bbb_envelopes() {
         let r = gw.get("end", "meetingID=M&password=test-password").await;
         r.assert_failed("internalError", Some("Response did not include returncode"));
     }
+    // An HTTP 5xx is a failure even when its body says SUCCESS.
+    sim.set_mode(Mode::HttpErrorXml(500));
+    let r = gw.get("getMeetingInfo", "meetingID=M").await;
+    r.assert_failed("internalError", Some(UNREACHABLE));
+    let r = gw.get("end", "meetingID=M&password=test-password").await;
+    r.assert_failed("internalError", Some(UNREACHABLE));
     sim.set_mode(Mode::Normal);
     gw.get("getMeetingInfo", "meetingID=M")
         .await

@@ -135,9 +135,14 @@ impl Forward {
 }
 
 /// What the client gets for a BBB answer: verbatim if it is a SUCCESS, BBB's error as
-/// Scalelite renders it if FAILED, `internalError` if it is not a BBB answer at all.
-pub(super) fn check_answer(raw: Bytes) -> Bytes {
+/// Scalelite renders it if FAILED, `internalError` if it is not a BBB answer at all, and
+/// `internalError` with `failure` for a SUCCESS sent with an HTTP 5xx (the server failed,
+/// whatever its body says; as BbbClient classifies it).
+pub(super) fn check_answer(raw: Bytes, status: u16, failure: &str) -> Bytes {
     match xml::parse_envelope(&raw) {
+        Some(env) if env.is_success() && status >= 500 => {
+            ApiError::internal(failure).to_xml().into()
+        }
         Some(env) if env.is_success() => raw,
         Some(env) => ApiError::Upstream {
             key: env.message_key.unwrap_or_default(),

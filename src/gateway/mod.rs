@@ -108,6 +108,8 @@ pub(crate) struct Ctx {
     upstream_body: BytesMut,
     /// The upstream answer is a 200 with an XML length: streamed through untouched.
     stream_answer: bool,
+    /// The upstream answer's HTTP status (the client gets 200 with BBB XML whatever it was).
+    upstream_status: u16,
 }
 
 #[async_trait]
@@ -236,6 +238,7 @@ impl ProxyHttp for Gateway {
             .is_some_and(|v| v.to_ascii_lowercase().contains("xml"));
         let has_length = resp.headers.contains_key(http::header::CONTENT_LENGTH);
         ctx.stream_answer = resp.status == 200 && is_xml && has_length;
+        ctx.upstream_status = resp.status.as_u16();
         resp.insert_header(http::header::CONTENT_TYPE, respond::XML)?;
         if ctx.stream_answer {
             return Ok(());
@@ -269,7 +272,8 @@ impl ProxyHttp for Gateway {
         }
         if end_of_stream {
             let raw = std::mem::take(&mut ctx.upstream_body).freeze();
-            *body = Some(forward::check_answer(raw));
+            let failure = ctx.forward.as_ref().map_or("", |f| f.failure);
+            *body = Some(forward::check_answer(raw, ctx.upstream_status, failure));
         }
         Ok(None)
     }
