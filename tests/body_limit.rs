@@ -203,3 +203,29 @@ async fn an_admin_body_over_its_limit_gets_413_json() {
     let r = gw.admin_get("getServers", "").await;
     r.assert_error(404, "No servers are configured");
 }
+
+/// A body announced larger than the limit is refused before any of it is read: a client that
+/// waits for `100 Continue` gets the 413 instead, without sending its body.
+#[tokio::test]
+async fn an_announced_body_over_the_limit_is_refused_before_it_is_sent() {
+    let (gw, s) = small_limit().await;
+    let path = api_path("create", "meetingID=over");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        64 * LIMIT
+    );
+    let mut conn = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let xml = ApiError::BodyTooLarge(LIMIT).to_xml();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).ends_with(&xml) {
+        let read = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf));
+        let n = read.await.expect("an answer before the body").unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(s.meeting("over").is_none());
+}
