@@ -348,9 +348,99 @@ async fn upstream_errors_reach_the_client_as_bbb_envelopes() {
         let r = gw.get("end", "meetingID=M&password=test-password").await;
         r.assert_failed("internalError", Some("Response did not include returncode"));
     }
+    // An HTTP 5xx is a failure even when its body says SUCCESS.
+    sim.set_mode(Mode::HttpErrorXml(500));
+    let r = gw.get("getMeetingInfo", "meetingID=M").await;
+    r.assert_failed("internalError", Some(UNREACHABLE));
+    let r = gw.get("end", "meetingID=M&password=test-password").await;
+    r.assert_failed("internalError", Some(UNREACHABLE));
     sim.set_mode(Mode::Normal);
     gw.get("getMeetingInfo", "meetingID=M")
         .await
         .assert_success()
         .assert_xml("meetingID", "M");
+}
+
+/// An unknown call without a meetingID is Scalelite's catch-all, checked before the checksum:
+/// unsupportedRequest signed, unsigned or badly signed, by GET or by form POST. With a meetingID
+/// the checksum counts: a bad or missing one is checksumError and nothing is forwarded.
+#[tokio::test]
+async fn unknown_calls_route_before_the_checksum() {
+    let (gw, sim) = with_meeting().await;
+    let raw = |action: &str, query: &str| gw.url(&format!("{API}{action}?{query}"));
+    let unsupported = [
+        gw.get("fooBar", "name=x").await,
+        gw.get_url(&raw("fooBar", "name=x")).await,
+        gw.get_url(&raw("fooBar", "name=x&checksum=bad")).await,
+        gw.post_form("fooBar", "name=x").await,
+        gw.send("POST", &raw("fooBar", ""), Some(FORM), "name=x")
+            .await,
+        gw.send("POST", &raw("fooBar", "checksum=bad"), Some(FORM), "name=x")
+            .await,
+    ];
+    for r in unsupported {
+        r.assert_failed("unsupportedRequest", Some(UNSUPPORTED));
+    }
+    let bad_checksum = [
+        gw.get_url(&raw("sendChatMessage", "meetingID=M&message=hi"))
+            .await,
+        gw.get_url(&raw(
+            "sendChatMessage",
+            "meetingID=M&message=hi&checksum=bad",
+        ))
+        .await,
+        gw.send(
+            "POST",
+            &raw("sendChatMessage", ""),
+            Some(FORM),
+            "meetingID=M",
+        )
+        .await,
+        gw.send(
+            "POST",
+            &raw("sendChatMessage", "checksum=bad"),
+            Some(FORM),
+            "meetingID=M",
+        )
+        .await,
+    ];
+    for r in bad_checksum {
+        r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
+    }
+    let forwarded = [
+        sim.requests_for("fooBar"),
+        sim.requests_for("sendChatMessage"),
+    ];
+    assert!(forwarded.iter().all(Vec::is_empty), "{forwarded:?}");
+}
+
+/// A meeting whose server record was deleted is not running (as an unknown meeting), and
+/// getMeetingInfo keeps answering notFound; neither asks any server.
+#[tokio::test]
+async fn is_meeting_running_after_its_server_was_deleted() {
+    let sim = BbbSimulator::start("sim-secret").await.unwrap();
+    let gw = Gateway::start(&[]).await;
+    let id = gw.add_server(&sim).await;
+    gw.create_ok("meetingID=M&name=M").await;
+    let r = gw.get("isMeetingRunning", "meetingID=M").await;
+    r.assert_success().assert_xml("running", "true");
+    let r = gw.admin_post("deleteServer", json!({ "id": id })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    sim.clear_requests();
+
+    for r in [
+        gw.get("isMeetingRunning", "meetingID=M").await,
+        gw.post_form("isMeetingRunning", "meetingID=M").await,
+    ] {
+        r.assert_success().assert_xml("running", "false");
+        assert!(r.xml("messageKey").is_none(), "{}", r.body);
+    }
+    gw.get("getMeetingInfo", "meetingID=M")
+        .await
+        .assert_failed("notFound", Some(NOT_FOUND));
+    assert!(
+        sim.requests_for("isMeetingRunning").is_empty(),
+        "{:?}",
+        sim.requests()
+    );
 }

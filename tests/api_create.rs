@@ -292,3 +292,85 @@ async fn multipart_form_fields_are_parameters() {
         .await;
     r.assert_failed("internalError", None);
 }
+
+/// Issue 8 (Q8 fixed): a server that fails a new meeting's create in any way — BBB's FAILED, an
+/// HTTP 5xx (even with a SUCCESS body), garbage, a timeout, a reset connection — loses its
+/// reservation (mapping and load) and the next server in placement order gets the meeting.
+#[tokio::test]
+async fn every_kind_of_create_failure_moves_on_to_the_next_server() {
+    let modes = [
+        Mode::Fail,
+        Mode::HttpErrorXml(500),
+        Mode::HttpError(503),
+        Mode::Garbage,
+        Mode::Hang,
+        Mode::Reset,
+    ];
+    for mode in modes {
+        let (bad, good) = (sim("secret-1").await, sim("secret-2").await);
+        let other = sim("secret-3").await;
+        good.add_meeting("busy", 1, 0);
+        other.add_meeting("busier", 2, 0);
+        let servers = [(&bad, json!({})), (&good, json!({})), (&other, json!({}))];
+        let p = pool(&servers, &[EXT]).await;
+        bad.set_mode(mode);
+        let q = "meetingID=m&moderatorPW=mp&voiceBridge=1234567";
+        let r = p.gw.get("create", q).await;
+        r.assert_success();
+        assert_eq!(creates(&bad).len(), 1, "{mode:?}");
+        assert_sent(&good, q);
+        assert!(creates(&other).is_empty(), "{mode:?}");
+        assert!(bad.meeting("m").is_none() && good.meeting("m").is_some());
+        assert_eq!(p.loads().await, [0.0, 2.0, 2.0], "{mode:?}");
+        p.gw.assert_joins_on("m", &good).await;
+        bad.stop().await;
+    }
+}
+
+/// When every server fails, the client sees the last BBB error when a server gave one (its
+/// reason), else internalError; every server was tried once and nothing stays reserved.
+#[tokio::test]
+async fn a_create_every_server_fails() {
+    let (failed, garbage) = (sim("secret-1").await, sim("secret-2").await);
+    let reset = sim("secret-3").await;
+    garbage.add_meeting("busy", 1, 0);
+    reset.add_meeting("busier", 2, 0);
+    let servers = [
+        (&failed, json!({})),
+        (&garbage, json!({})),
+        (&reset, json!({})),
+    ];
+    let p = pool(&servers, &[EXT]).await;
+    // BBB's FAILED comes first in placement order, transport failures after it.
+    failed.set_mode(Mode::Fail);
+    garbage.set_mode(Mode::Garbage);
+    reset.set_mode(Mode::Reset);
+    let q = "meetingID=m&moderatorPW=mp&voiceBridge=1234567";
+    let r = p.gw.get("create", q).await;
+    r.assert_failed("simulatedFailure", Some("Simulated failure"));
+    let tried: Vec<usize> = [&failed, &garbage, &reset]
+        .iter()
+        .map(|s| creates(s).len())
+        .collect();
+    assert_eq!(tried, [1, 1, 1]);
+    assert_eq!(p.loads().await, [0.0, 1.0, 2.0]);
+    p.gw.join("meetingID=m&fullName=x")
+        .await
+        .assert_failed("notFound", None);
+
+    // Only transport failures: internalError.
+    failed.set_mode(Mode::HttpError(502));
+    let r = p.gw.get("create", q).await;
+    r.assert_failed("internalError", Some(CREATE_FAILED));
+    assert_eq!(p.loads().await, [0.0, 1.0, 2.0]);
+    p.gw.join("meetingID=m&fullName=x")
+        .await
+        .assert_failed("notFound", None);
+
+    // A server that works again takes the meeting.
+    reset.set_mode(Mode::Normal);
+    p.gw.create_ok(q).await;
+    assert_sent(&reset, q);
+    assert_eq!(p.loads().await, [0.0, 1.0, 3.0]);
+    p.gw.assert_joins_on("m", &reset).await;
+}

@@ -286,9 +286,7 @@ async fn upgrade_under_joins(store_env: &[(&str, &str)]) {
     // at most one per fresh-connection loop.
     let drain_start = exited_at.saturating_sub(DRAIN);
     let known_drop = |f: &Failure| {
-        f.fresh
-            && f.unanswered
-            && f.at.abs_diff(drain_start) < Duration::from_millis(750)
+        f.fresh && f.unanswered && f.at.abs_diff(drain_start) < Duration::from_millis(750)
     };
     let (tolerated, failures): (Vec<Failure>, Vec<Failure>) =
         failures.into_iter().partition(known_drop);

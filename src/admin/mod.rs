@@ -13,6 +13,10 @@ use futures_util::future::BoxFuture;
 use pingora_proxy::Session;
 use serde_json::{json, Value};
 
+/// The largest admin JSON body. Fixed and small: the largest admin call (syncServers with a
+/// whole server list) is a few kB per server; BBB API bodies have their own setting.
+const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+
 /// An admin call's handler: the answer, or the error answer (both JSON, or a BBB envelope).
 type Handler = for<'a> fn(&'a State, AdminCall) -> BoxFuture<'a, Result<Reply, Reply>>;
 
@@ -199,9 +203,13 @@ async fn authenticate(
     let mut body = None;
     // Rails reads a JSON body whatever the method (a GET may carry `{"id": …}`).
     if web::has_body(session) {
-        let bytes = web::read_body(session, 1024 * 1024)
+        let bytes = web::read_body(session, ADMIN_BODY_LIMIT)
             .await
-            .map_err(Reply::from)?;
+            .map_err(|e| match e {
+                // A JSON API answers JSON; the 413 closes the connection (web::send).
+                ApiError::BodyTooLarge(_) => error(413, &e.message()),
+                other => Reply::from(other),
+            })?;
         if !bytes.iter().all(u8::is_ascii_whitespace) {
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(map)) => body = Some(map),

@@ -64,6 +64,10 @@ pub enum UpstreamError {
     Transport(String),
     #[error("Response did not include returncode")]
     NoReturncode,
+    /// An HTTP 5xx whose body is a BBB SUCCESS envelope: the server failed whatever its body
+    /// says (a 5xx with BBB's FAILED envelope is `Failed`, with no envelope `NoReturncode`).
+    #[error("HTTP status {0}")]
+    Status(u16),
     #[error("{key}: {message}")]
     Failed { key: String, message: String },
 }
@@ -79,6 +83,10 @@ impl UpstreamError {
             }
             UpstreamError::Transport(e) => {
                 log::warn!("BBB server unreachable: {e}");
+                super::ApiError::internal(unreachable)
+            }
+            UpstreamError::Status(status) => {
+                log::warn!("BBB server answered HTTP {status}");
                 super::ApiError::internal(unreachable)
             }
         }
@@ -148,7 +156,8 @@ impl BbbClient {
     }
 
     /// Call an API action and interpret the answer as Scalelite does: no returncode →
-    /// `NoReturncode`; FAILED → BBB's own key and message.
+    /// `NoReturncode`; FAILED → BBB's own key and message; an HTTP 5xx is a failure even when
+    /// its body says SUCCESS (`Status`).
     async fn api(
         &self,
         ep: &Endpoint,
@@ -161,14 +170,18 @@ impl BbbClient {
         let path = signed_path(&ep.base_path, action, params, secret, self.algo);
         let started = std::time::Instant::now();
         let result = self.raw(ep, &path, xml_body, timeouts).await;
-        crate::metrics::upstream(&ep.authority, action, started.elapsed(), result.is_ok());
-        let (_, body) = result?;
+        let answered = matches!(&result, Ok((status, _)) if *status < 500);
+        crate::metrics::upstream(&ep.authority, action, started.elapsed(), answered);
+        let (status, body) = result?;
         let envelope = xml::parse_envelope(&body).ok_or(UpstreamError::NoReturncode)?;
         if !envelope.is_success() {
             return Err(UpstreamError::Failed {
                 key: envelope.message_key.clone().unwrap_or_default(),
                 message: envelope.message.clone().unwrap_or_default(),
             });
+        }
+        if status >= 500 {
+            return Err(UpstreamError::Status(status));
         }
         Ok(Answer { envelope, body })
     }

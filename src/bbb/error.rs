@@ -25,6 +25,10 @@ pub enum ApiError {
     /// A BBB server's own FAILED answer, passed through verbatim.
     #[error("upstream {key}: {message}")]
     Upstream { key: String, message: String },
+    /// The request body is larger than the gateway reads (the limit in bytes): `internalError`,
+    /// sent with HTTP 413.
+    #[error("request body larger than {0} bytes")]
+    BodyTooLarge(usize),
 }
 
 impl ApiError {
@@ -41,7 +45,7 @@ impl ApiError {
             ApiError::UnsupportedContentType => "unsupportedContentType",
             ApiError::ServerUnavailable => "serverUnavailable",
             ApiError::ServerTagUnavailable(_) => "serverTagUnavailable",
-            ApiError::Internal(_) => "internalError",
+            ApiError::Internal(_) | ApiError::BodyTooLarge(_) => "internalError",
             ApiError::Upstream { key, .. } => key,
         }
     }
@@ -59,6 +63,9 @@ impl ApiError {
             }
             ApiError::Internal(m) => m.clone(),
             ApiError::Upstream { message, .. } => message.clone(),
+            ApiError::BodyTooLarge(limit) => {
+                format!("The request body is too large: the limit is {limit} bytes.")
+            }
         }
     }
 

@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub redis_ca_file: Option<String>,
     /// The recordings database: `postgres://…` or `sqlite://…` (DATABASE_URL wins).
     pub database_url: Option<String>,
+    /// Request limits (the largest body the gateway reads).
+    pub limits: Option<super::limits::LimitsSection>,
 }
 
 /// Logs: `level` (or target=level pairs), `format` (text or json), `file` (stderr when unset).

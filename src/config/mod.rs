@@ -3,6 +3,7 @@
 mod database;
 mod env;
 mod file;
+mod limits;
 mod listen;
 mod log;
 mod metrics;
@@ -15,6 +16,7 @@ pub use self::log::{log_settings, LogConfig, LogFormat};
 pub use database::DatabaseConfig;
 pub use env::Env;
 pub use file::{FileConfig, LogSection, ServerSection};
+pub use limits::LimitsSection;
 pub use redis::RedisCa;
 pub use tls::TlsConfig;
 
@@ -84,6 +86,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The recordings database (DATABASE_URL; a SQLite file in the data dir by default).
     pub database: DatabaseConfig,
+    /// Largest BBB API request body the gateway reads (SCALELITE_MAX_BODY_BYTES).
+    pub max_body_bytes: usize,
 }
 
 impl Config {
@@ -155,6 +159,7 @@ impl Config {
             metrics_listen: metrics::listen(file.metrics_listen, env, e),
             log: log_settings(file.log, env, "info", e),
             database: database::database(file.database_url, env, e),
+            max_body_bytes: limits::max_body_bytes(file.limits, env, e),
         };
         if errors.is_empty() {
             Ok(config)

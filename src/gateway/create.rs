@@ -12,8 +12,8 @@ use rand::distributions::{Alphanumeric, DistString};
 
 const TAG: &str = "meta_server-tag";
 
-/// A failed upstream create of a new meeting is retried on the next server at most this often.
-const MAX_PLACEMENT_TRIES: usize = 3;
+/// What the client sees when no server took a new meeting and none gave BBB's own reason.
+const CREATE_FAILED: &str = "Unable to create meeting on server.";
 
 pub(crate) async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiError> {
     let meeting_id = call
@@ -67,8 +67,14 @@ pub(crate) async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiErr
         .present("moderatorPW")
         .map(String::from)
         .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::thread_rng(), 8));
-    let mut last = ApiError::internal("Unable to create meeting on server.");
-    for server_id in order.iter().take(MAX_PLACEMENT_TRIES) {
+    // Every server of the placement order is tried once, in order, until one takes the meeting
+    // (quirk Q8 fixed). The order holds only servers that are online and enabled, so its length
+    // bounds the tries; a dead server costs at most its connect + response timeout.
+    // BBB's own FAILED answer (the last one) is what the client sees when they all fail: it
+    // says why; transport errors, garbage and 5xx pages only say that the server failed.
+    let mut last_bbb_error = None;
+    let mut tried = std::collections::HashSet::new();
+    for server_id in order.iter().filter(|id| tried.insert(id.as_str())) {
         let new = NewMeeting {
             id: meeting_id.clone(),
             server_id: server_id.clone(),
@@ -90,24 +96,24 @@ pub(crate) async fn create(state: &State, call: ApiCall) -> Result<Reply, ApiErr
                 meeting.server_id
             )));
         };
-        if created {
-            let _ = store.increment_load(&server.id, server.multiplier()).await;
-            params.insert("moderatorPW", &meeting.moderator_pw);
+        if !created {
+            // Not our reservation: that request's server answers, we undo nothing.
+            return create_on(state, &call, params.clone(), &meeting, &server).await;
         }
+        let _ = store.increment_load(&server.id, server.multiplier()).await;
+        params.insert("moderatorPW", &meeting.moderator_pw);
         match create_on(state, &call, params.clone(), &meeting, &server).await {
-            Err(e @ ApiError::Internal(_)) if created => {
-                // The server did not take the meeting: undo the placement and try the next one.
+            Ok(reply) => return Ok(reply),
+            Err(e) => {
+                // The server did not take the meeting: undo the reservation, try the next one.
                 roll_back(state, &meeting, &server).await;
-                last = e;
+                if matches!(e, ApiError::Upstream { .. }) {
+                    last_bbb_error = Some(e);
+                }
             }
-            Err(e) if created => {
-                roll_back(state, &meeting, &server).await;
-                return Err(e);
-            }
-            other => return other,
         }
     }
-    Err(last)
+    Err(last_bbb_error.unwrap_or_else(|| ApiError::internal(CREATE_FAILED)))
 }
 
 /// Whether an existing meeting stays where it is. A cordoned server keeps it only while BBB
@@ -168,7 +174,6 @@ async fn create_on(
         }
     }
     let forwarded = params::forwarded(&p, &state.config.create, &[TAG]);
-    const UNREACHABLE: &str = "Unable to create meeting on server.";
     let body = call.xml_body.clone();
     match state
         .client
@@ -181,7 +186,7 @@ async fn create_on(
         }),
         Err(e) => {
             log::info!("create of {} on {} failed: {e}", meeting.id, server.id);
-            Err(e.into_api(UNREACHABLE))
+            Err(e.into_api(CREATE_FAILED))
         }
     }
 }

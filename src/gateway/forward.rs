@@ -37,19 +37,25 @@ pub(crate) async fn prepare(
             Forwarded::AllParams => ApiError::UnsupportedRequest,
         });
     };
+    // An unknown meeting is simply not running; no need to ask anyone.
+    let not_running = || {
+        let body = xml::success(&[("running", "false")]);
+        Ok(Step::Reply(Reply::xml(body)))
+    };
     let meeting = match state.meeting(meeting_id).await {
-        // An unknown meeting is simply not running; no need to ask anyone.
         Err(ApiError::MeetingNotFound) if call.action == "isMeetingRunning" => {
-            let body = xml::success(&[("running", "false")]);
-            return Ok(Step::Reply(Reply::xml(body)));
+            return not_running();
         }
         other => other?,
     };
-    // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26).
-    let server = state
-        .server(&meeting.server_id)
-        .await?
-        .ok_or(ApiError::MeetingNotFound)?;
+    // A meeting whose server record was deleted is as good as gone (Scalelite crashes, Q26):
+    // not running for isMeetingRunning, notFound for every other call.
+    let Some(server) = state.server(&meeting.server_id).await? else {
+        if call.action == "isMeetingRunning" {
+            return not_running();
+        }
+        return Err(ApiError::MeetingNotFound);
+    };
     let failure = if call.action == "insertDocument" {
         "Unable to insert document on server."
     } else {
@@ -129,9 +135,14 @@ impl Forward {
 }
 
 /// What the client gets for a BBB answer: verbatim if it is a SUCCESS, BBB's error as
-/// Scalelite renders it if FAILED, `internalError` if it is not a BBB answer at all.
-pub(super) fn check_answer(raw: Bytes) -> Bytes {
+/// Scalelite renders it if FAILED, `internalError` if it is not a BBB answer at all, and
+/// `internalError` with `failure` for a SUCCESS sent with an HTTP 5xx (the server failed,
+/// whatever its body says; as BbbClient classifies it).
+pub(super) fn check_answer(raw: Bytes, status: u16, failure: &str) -> Bytes {
     match xml::parse_envelope(&raw) {
+        Some(env) if env.is_success() && status >= 500 => {
+            ApiError::internal(failure).to_xml().into()
+        }
         Some(env) if env.is_success() => raw,
         Some(env) => ApiError::Upstream {
             key: env.message_key.unwrap_or_default(),

@@ -32,8 +32,9 @@ use access_log::AccessLog;
 use call::Step;
 use forward::Forward;
 
-/// Largest body we read ourselves (create's pre-uploaded slides XML, forms, admin JSON).
-const BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Largest BBB answer buffered to be checked before it is passed on (the client's own
+/// bodies have the `max_body_bytes` setting).
+const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
 
 pub(crate) struct Gateway {
     shared: Arc<Shared>,
@@ -107,6 +108,8 @@ pub(crate) struct Ctx {
     upstream_body: BytesMut,
     /// The upstream answer is a 200 with an XML length: streamed through untouched.
     stream_answer: bool,
+    /// The upstream answer's HTTP status (the client gets 200 with BBB XML whatever it was).
+    upstream_status: u16,
 }
 
 #[async_trait]
@@ -174,8 +177,8 @@ impl ProxyHttp for Gateway {
             Route::Index => Ok(health::index(&state)),
             Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
             Route::Api(action) => {
-                match call::answer(&state, session, action, &mut ctx.log.meeting, BODY_LIMIT).await
-                {
+                let limit = state.config.max_body_bytes;
+                match call::answer(&state, session, action, &mut ctx.log.meeting, limit).await {
                     Ok(Step::Reply(r)) => Ok(r),
                     Ok(Step::Forward(f)) => {
                         ctx.log.server = Some(f.server_id.clone());
@@ -235,6 +238,7 @@ impl ProxyHttp for Gateway {
             .is_some_and(|v| v.to_ascii_lowercase().contains("xml"));
         let has_length = resp.headers.contains_key(http::header::CONTENT_LENGTH);
         ctx.stream_answer = resp.status == 200 && is_xml && has_length;
+        ctx.upstream_status = resp.status.as_u16();
         resp.insert_header(http::header::CONTENT_TYPE, respond::XML)?;
         if ctx.stream_answer {
             return Ok(());
@@ -261,14 +265,15 @@ impl ProxyHttp for Gateway {
             return Ok(None);
         }
         if let Some(chunk) = body.take() {
-            if ctx.upstream_body.len() + chunk.len() > BODY_LIMIT {
+            if ctx.upstream_body.len() + chunk.len() > ANSWER_LIMIT {
                 return Error::e_explain(ErrorType::InternalError, "BBB answer too large");
             }
             ctx.upstream_body.extend_from_slice(&chunk);
         }
         if end_of_stream {
             let raw = std::mem::take(&mut ctx.upstream_body).freeze();
-            *body = Some(forward::check_answer(raw));
+            let failure = ctx.forward.as_ref().map_or("", |f| f.failure);
+            *body = Some(forward::check_answer(raw, ctx.upstream_status, failure));
         }
         Ok(None)
     }

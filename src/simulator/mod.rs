@@ -38,6 +38,11 @@ pub enum Mode {
     Garbage,
     /// Answer with this HTTP status and a small HTML body.
     HttpError(u16),
+    /// Answer with this HTTP status and a BBB `SUCCESS` envelope (nothing done): a server whose
+    /// status says it failed although its body looks like BBB's.
+    HttpErrorXml(u16),
+    /// Read the request, then reset the connection (RST) without answering.
+    Reset,
 }
 
 /// A meeting as the simulated server knows it.

@@ -3,9 +3,11 @@
 //! Every connection runs in a task owned by one JoinSet so that `stop()` can drop them all at
 //! once: clients must see their keep-alive connections die, exactly as with a crashed BBB server.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +18,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
@@ -86,11 +89,59 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: oneshot
 
 async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     let _ = stream.set_nodelay(true);
-    let svc = service_fn(move |req| handle(state.clone(), req));
+    let reset = Arc::new(AtomicBool::new(false));
+    let io = ResettableStream {
+        stream,
+        reset: reset.clone(),
+    };
+    let svc = service_fn(move |req| handle(state.clone(), reset.clone(), req));
     let _ = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), svc)
+        .serve_connection(TokioIo::new(io), svc)
         .await;
+}
+
+/// A connection that closes with a reset (RST) instead of a FIN once `reset` is set
+/// (Mode::Reset): a zero linger makes the kernel send an RST when the socket is dropped.
+struct ResettableStream {
+    stream: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl Drop for ResettableStream {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::Acquire) {
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for ResettableStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResettableStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
 }
 
 fn response(
@@ -142,10 +193,12 @@ fn route(path: &str) -> Route {
     }
 }
 
+/// Answers one request. An `Err` makes hyper drop the connection without an answer (Mode::Reset).
 async fn handle(
     state: Arc<State>,
+    reset: Arc<AtomicBool>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let (parts, body) = req.into_parts();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
     let content_type = parts
@@ -210,6 +263,24 @@ async fn handle(
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = format!("<html><body><h1>{}</h1></body></html>", status.as_u16());
             return Ok(html_response(status, body));
+        }
+        Mode::HttpErrorXml(code) => {
+            let status = StatusCode::from_u16(code)
+                .ok()
+                .filter(|s| !s.is_informational())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Ok(response(
+                status,
+                "text/xml;charset=utf-8",
+                super::xml::Xml::with_code(true).finish(),
+            ));
+        }
+        Mode::Reset => {
+            reset.store(true, Ordering::Release);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated connection reset",
+            ));
         }
     }
 

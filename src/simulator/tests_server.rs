@@ -89,6 +89,38 @@ async fn hang_mode_never_answers_until_stop() {
 }
 
 #[tokio::test]
+async fn http_error_xml_and_reset_modes() {
+    let sim = BbbSimulator::start(SECRET).await.unwrap();
+    sim.set_mode(Mode::HttpErrorXml(500));
+    let r = api(&sim, "create", "meetingID=x").await;
+    assert_eq!(r.status, 500);
+    assert!(
+        r.body.contains("<returncode>SUCCESS</returncode>"),
+        "{}",
+        r.body
+    );
+    assert!(sim.meeting("x").is_none());
+
+    sim.set_mode(Mode::Reset);
+    let mut s = TcpStream::connect(sim.addr()).await.unwrap();
+    let req = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\n\r\n",
+        signed("create", "meetingID=x")
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .unwrap();
+    assert_eq!(
+        n.map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::ConnectionReset)
+    );
+    assert!(sim.meeting("x").is_none());
+    assert_eq!(sim.requests_for("create").len(), 2);
+}
+
+#[tokio::test]
 async fn stop_closes_everything_and_port_can_be_reused() {
     let sim = BbbSimulator::start(SECRET).await.unwrap();
     let addr = sim.addr();

@@ -88,13 +88,33 @@ impl Reply {
 }
 
 impl From<ApiError> for Reply {
+    /// BBB answers its errors with HTTP 200; a body over the limit gets 413 (with the same XML),
+    /// so HTTP clients and proxies see why the request was cut short.
     fn from(e: ApiError) -> Self {
-        Reply::xml(e.to_xml())
+        let status = match e {
+            ApiError::BodyTooLarge(_) => 413,
+            _ => 200,
+        };
+        Reply {
+            status,
+            ..Reply::xml(e.to_xml())
+        }
     }
 }
 
-/// Send a reply downstream (header, then body; no body for HEAD).
+/// Send a reply downstream (header, then body; no body for HEAD). A 413 closes the connection
+/// once the client has sent what it is sending (see [`super::request::discard_body`]).
 pub(crate) async fn send(session: &mut Session, reply: Reply) -> Result<()> {
+    if reply.status == 413 {
+        session.set_keepalive(None);
+        let sent = write(session, reply).await;
+        super::request::discard_body(session).await;
+        return sent;
+    }
+    write(session, reply).await
+}
+
+async fn write(session: &mut Session, reply: Reply) -> Result<()> {
     let mut h = ResponseHeader::build(reply.status, Some(4))?;
     h.insert_header("Content-Type", reply.content_type)?;
     h.insert_header("Content-Length", reply.body.len().to_string())?;

@@ -6,6 +6,7 @@ use crate::bbb::{ApiError, Params};
 use bytes::{Bytes, BytesMut};
 use http::Method;
 use pingora_proxy::Session;
+use std::time::Duration;
 
 /// Media types a call accepts in a non-empty POST body.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,8 +74,19 @@ pub(crate) fn is_xml(media_type: Option<&str>) -> bool {
     media_type.is_some_and(|m| XML_TYPES.contains(&m))
 }
 
-/// Read the whole request body (bounded). Answers `100 Continue` first when asked to.
+/// Read the whole request body, at most `limit` bytes. Answers `100 Continue` first when asked
+/// to. A body announced larger (Content-Length) is refused before any of it is read; a chunked
+/// one as soon as it crosses the limit: [`ApiError::BodyTooLarge`], answered with HTTP 413.
 pub(crate) async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, ApiError> {
+    let announced = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::BodyTooLarge(limit));
+    }
     let expects = session
         .req_header()
         .headers
@@ -88,7 +100,7 @@ pub(crate) async fn read_body(session: &mut Session, limit: usize) -> Result<Byt
         match session.read_request_body().await {
             Ok(Some(chunk)) => {
                 if buf.len() + chunk.len() > limit {
-                    return Err(ApiError::internal("Request body too large."));
+                    return Err(ApiError::BodyTooLarge(limit));
                 }
                 buf.extend_from_slice(&chunk);
             }
@@ -96,6 +108,26 @@ pub(crate) async fn read_body(session: &mut Session, limit: usize) -> Result<Byt
             Err(_) => return Err(ApiError::internal("Unable to read the request body.")),
         }
     }
+}
+
+/// How long, and how much, a refused body is read and thrown away before the connection closes.
+const DISCARD_TIME: Duration = Duration::from_secs(10);
+const DISCARD_BYTES: usize = 1 << 30;
+
+/// Read and drop the rest of a refused request body (bounded in time and size), so the client,
+/// still sending, gets to read the answer: closing a socket with unread data resets it, and
+/// the client would see a broken pipe instead of the 413.
+pub(crate) async fn discard_body(session: &mut Session) {
+    let drain = async {
+        let mut dropped = 0usize;
+        while let Ok(Some(chunk)) = session.read_request_body().await {
+            dropped += chunk.len();
+            if dropped > DISCARD_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DISCARD_TIME, drain).await;
 }
 
 /// The raw query string as received (still percent-encoded).
