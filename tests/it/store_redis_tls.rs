@@ -3,8 +3,7 @@
 //! gateway and `RedisStore` work as on plain Redis; without it (or with another CA) the server is
 //! not trusted and the store is unavailable (503 naming it, internalError), never a panic; a
 //! CA file that is not one stops `serve --test`.
-mod common;
-use common::*;
+use crate::common::*;
 use scalelite::store::{RedisStore, Server, Store, StoreError};
 use serde_json::json;
 use std::fs::File;

@@ -2,7 +2,6 @@
 //! Scalelite's environment variables, with simulated BBB servers behind it. This file starts the
 //! process and sends requests; `response.rs` reads and checks the answers, `bbb.rs` holds the
 //! create/join shortcuts and what the simulators received, `pool.rs` a pool with frozen loads.
-#![allow(dead_code, unused_imports)]
 
 mod bbb;
 pub mod certs;

@@ -2,10 +2,8 @@
 //! set, other Host (or X-Forwarded-Host) values get Rails' empty 403, the health check is
 //! exempt, tenants' sub-domains pass only with MULTITENANCY_ENABLED=true, and the CLI (which
 //! connects to 127.0.0.1) still works because it sends URL_HOST as its Host.
-mod cli_support;
-mod common;
-use cli_support::*;
-use common::*;
+use crate::cli_support::*;
+use crate::common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

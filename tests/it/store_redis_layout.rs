@@ -1,13 +1,10 @@
 //! Redis-only examples on Scalelite's key layout (behaviour doc §4.1, §4.2, §5.4), against
 //! `RedisStore` on the Redis at REDIS_URL, each test in its own namespace: keys written by
 //! Scalelite are adopted in place, and the keys we write are exactly the ones Scalelite writes.
-// Only the Redis helpers (store_suite::redis) are used here, not the suite's examples.
-#[allow(dead_code, unused_imports)]
-mod store_suite;
 
+use crate::store_suite::redis::{change, fields, new_meeting, Ns, POLICY};
 use scalelite::store::*;
 use std::time::Duration;
-use store_suite::redis::{change, fields, new_meeting, Ns, POLICY};
 use ServerState::{Cordoned, Disabled, Enabled};
 
 /// Keys written the way Scalelite writes them are read, joined, listed, ended and updated the

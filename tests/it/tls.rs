@@ -1,7 +1,6 @@
 //! TLS termination: the gateway serves HTTPS with the configured certificate (verified by a
 //! real client against it), and plain HTTP is redirected to HTTPS except the health check.
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 /// A self-signed certificate for `localhost`, written into `dir`.

@@ -1,15 +1,12 @@
 //! Redis-only examples of trouble, against `RedisStore` on the Redis at REDIS_URL, each test in
 //! its own namespace: two connections racing on the same keys, leases held by one holder at a
 //! time, and calls on an unreachable or mute Redis failing in time and recovering.
-// Only the Redis helpers (store_suite::redis) are used here, not the suite's examples.
-#[allow(dead_code, unused_imports)]
-mod store_suite;
 
+use crate::store_suite::redis::{change, new_meeting, redis_url, Ns, POLICY};
 use scalelite::store::*;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store_suite::redis::{change, new_meeting, redis_url, Ns, POLICY};
 use ServerState::Enabled;
 
 /// Two connections racing: one create wins, no load change is lost, no deleted server returns.

@@ -1,8 +1,7 @@
 //! `/health_check` through the real binary: 200 `success` only when the store and the recordings
 //! database (embedded SQLite or PostgreSQL) answer; 503 naming every failing part otherwise,
 //! within a few seconds; an unsupported DATABASE_URL is refused at start-up.
-mod common;
-use common::*;
+use crate::common::*;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,7 +1,6 @@
 //! The Prometheus endpoint: on its own listener, with request, upstream, per-server, poller,
 //! store and build metrics named by Prometheus conventions.
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn metrics_describe_requests_servers_poller_and_store() {

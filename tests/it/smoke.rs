@@ -1,6 +1,5 @@
 //! Smoke test: one meeting created, joined, looked up and ended through the real binary.
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn create_join_end_through_the_real_binary() {

@@ -1,8 +1,7 @@
 //! Logs of the real binary: JSON lines in a file with one structured access line per request,
 //! Pingora's and our own `log` records bridged in, no checksum or secret anywhere; the level
 //! and format settings; bad settings refused by `serve --test`.
-mod common;
-use common::*;
+use crate::common::*;
 use scalelite::bbb::Algorithm;
 use serde_json::Value;
 use std::path::Path;

@@ -1,8 +1,7 @@
 //! Incoming checksums, the checksum policy (LOADBALANCER_SECRETS, LOADBALANCER_CHECKSUM_ALGORITHM),
 //! routing to `unsupportedRequest` and the content-type rules, over HTTP against the real binary
 //! (behaviour doc §1.1, §2.1, §2.4, §12.1 1–3, 9, 11, 18–19, 80, 90–91, 110–111).
-mod common;
-use common::*;
+use crate::common::*;
 use scalelite::bbb::Algorithm;
 use serde_json::{json, Value};
 

@@ -2,8 +2,7 @@
 //! servers with their state, tag and multiplier, meeting placement and voice bridges survive,
 //! deletions stay deleted; servers declared in the YAML file (SCALELITE_CONFIG) are seeded and
 //! used; `scalelite serve --test` validates the configuration without starting.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::process::{Command, Output};
 

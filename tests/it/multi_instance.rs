@@ -3,8 +3,7 @@
 //! reach every instance within a second, one poller runs at a time and is taken over when its
 //! instance dies, Redis trouble gives BBB errors and heals by itself, and a Redis written by
 //! Scalelite is adopted in place.
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::{Duration, Instant};
 
 /// Poll fast, and keep the poller lease short (its TTL is 3 intervals + 2 × the cycle bound).

@@ -1,8 +1,7 @@
 //! `https://` BBB servers: the poller, create and the proxied calls reach a server behind TLS
 //! with SNI, verifying its certificate against SCALELITE_UPSTREAM_CA_FILE; without that CA the
 //! server is never trusted (stays offline).
-mod common;
-use common::*;
+use crate::common::*;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;

@@ -3,8 +3,7 @@
 //! FAILED and garbage answers counting as failures, the load formula, the live meeting list
 //! (ended meetings forgotten, unknown running ones adopted), placement over live loads (also
 //! while a server hangs) and bbb_version from the index call.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 async fn join_not_found(gw: &Gateway, meeting: &str) -> bool {

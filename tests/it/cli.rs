@@ -2,10 +2,8 @@
 //! real processes against a real gateway: servers list/add/update/enable/cordon/disable/panic/
 //! remove, status, meetings list/end, poll, `--json`, and the error texts and exit codes.
 //! `servers sync` and `servers yaml` are in cli_sync.rs.
-mod cli_support;
-mod common;
-use cli_support::*;
-use common::*;
+use crate::cli_support::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const NEVER: (&str, &str) = ("POLL_INTERVAL", "3600");

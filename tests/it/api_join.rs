@@ -1,8 +1,7 @@
 //! join over HTTP against the real binary (behaviour doc §12.1 29, 30, 36, 43, 47, 48, 69–75,
 //! 77–79): redirects to the meeting's server without calling it, the load a join adds, the
 //! parameter policies of create and join, and refused joins (unknown meetings, offline servers).
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const NO_SERVERS: &str = "Could not find any available servers.";

@@ -2,10 +2,8 @@
 //! behaviour doc §10.1) as real processes against a real gateway: creation, update, enabling,
 //! the keep/cordon/force treatment of servers missing from the file, dry runs, stdin, the
 //! validation messages (checked before any change), and the yaml → sync round trip.
-mod cli_support;
-mod common;
-use cli_support::*;
-use common::*;
+use crate::cli_support::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// Write `yaml` to a file in `dir`; returns its path.

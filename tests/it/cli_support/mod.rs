@@ -1,7 +1,6 @@
 //! Running the real `scalelite` operator commands against a test gateway: the process gets
 //! only the gateway's PORT and LOADBALANCER_SECRET (so the default `--url` is exercised),
 //! optional stdin, and its exit code, stdout and stderr are returned.
-#![allow(dead_code)]
 
 use crate::common::{Gateway, SECRET};
 use std::process::Stdio;

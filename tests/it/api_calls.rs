@@ -1,8 +1,7 @@
 //! Black-box tests of the proxied BBB calls (behaviour-doc §12.1): getMeetings (4–8, 10),
 //! getMeetingInfo (13–17), isMeetingRunning (22–26), end (61–66), insertDocument (87–89), BBB
 //! calls unknown to Scalelite, and how upstream failures reach the client.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const UNREACHABLE: &str = "Unable to access meeting on server.";

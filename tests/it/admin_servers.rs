@@ -1,7 +1,6 @@
 //! Black-box tests of the admin API's server calls (behaviour-doc §12.2 lines 1–23, §1.3):
 //! JSON bodies and status codes, checksum and content-type rules, cordon, panic and delete.
-mod common;
-use common::*;
+use crate::common::*;
 use scalelite::bbb::Algorithm;
 use serde_json::json;
 

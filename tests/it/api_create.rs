@@ -1,8 +1,7 @@
 //! create over HTTP against the real binary (behaviour doc §12.1 31–35, 37–42, 44, 49, 50, 76):
 //! what the BBB server receives, loads, placement by load and tags, generated passwords and voice
 //! bridges, the duration cap, slides, and re-placement away from hung and cordoned servers.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const EXT: (&str, &str) = ("USE_EXTERNAL_VOICE_BRIDGE", "true");

@@ -1,20 +1,13 @@
-//! Helpers for the Redis store tests (tests/store_redis*.rs): the Redis at REDIS_URL (default
+//! Helpers for the Redis store tests (store_redis*.rs): the Redis at REDIS_URL (default
 //! redis://127.0.0.1:6379), a fresh namespace per test whose keys are deleted at the end, raw
 //! commands on it, and the meetings and server changes those tests build.
-//!
-//! Every binary that includes `mod store_suite;` compiles this module, the embedded one too, and
-//! each uses only some of it, hence the `dead_code` allowances.
-#![allow(dead_code)]
 
 use scalelite::store::voice_bridge::BridgePolicy;
 use scalelite::store::*;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The Redis the tests share.
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use crate::common::redis_url;
 
 /// A `RedisStore` on `namespace` with a meeting TTL of `ttl_secs`.
 pub async fn open(namespace: &str, ttl_secs: u64) -> RedisStore {
@@ -65,6 +58,17 @@ impl Ns {
 
     pub fn member(&mut self, set: &str, id: &str) -> bool {
         self.run(&format!("SISMEMBER {set} {id}"))
+    }
+}
+
+/// The suite's Redis backend: every store opened on it shares the namespace.
+impl super::Backend for Ns {
+    fn new() -> Ns {
+        Ns::new()
+    }
+
+    async fn open(&self, ttl_secs: u64) -> super::DynStore {
+        std::sync::Arc::new(self.store(ttl_secs).await)
     }
 }
 

@@ -1,8 +1,10 @@
 //! The store test suite, written against `Arc<dyn Store>` so that every implementation (the
-//! embedded store now, Redis later) runs the same examples: server store semantics (behaviour
+//! embedded store and Redis) runs the same examples: server store semantics (behaviour
 //! doc §12.6, §4.1), meetings and voice bridges (§4.2, §6.3), meeting TTL and persistence.
 //! Each function takes a fresh, empty store; the TTL ones say which TTL it must have.
 //! Server examples are in `servers.rs`, meeting and voice-bridge ones in `meetings.rs`.
+//! [`suite!`] lists them all once and expands to one test each for a [`Backend`]
+//! (store_embedded.rs, store_redis.rs).
 
 mod meetings;
 pub mod redis;
@@ -17,6 +19,51 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub type DynStore = Arc<dyn Store>;
+
+/// Where one test keeps its store's state (a temporary directory, a Redis namespace); it is
+/// removed when dropped.
+pub(crate) trait Backend {
+    /// Fresh, empty state.
+    fn new() -> Self;
+    /// A store on this state with a meeting TTL of `ttl_secs`; every store opened on it sees
+    /// the same state.
+    async fn open(&self, ttl_secs: u64) -> DynStore;
+}
+
+/// Every example of the suite as a test on a fresh `$backend` (a [`Backend`] type): the one
+/// list of the suite's tests, expanded once per store.
+macro_rules! suite {
+    ($backend:ty) => {
+        $crate::store_suite::suite!(@each $backend;
+            servers_find_and_add: 3600,
+            servers_update: 3600,
+            servers_state_changes_carry_load: 3600,
+            increment_load_only_on_available_servers: 3600,
+            servers_delete: 3600,
+            meetings_create_or_find: 3600,
+            voice_bridges_unique_and_released: 3600,
+            voice_bridge_exhaustion: 3600,
+            meeting_expiry: 1,
+            touch_extends_ttl: 2,
+        );
+
+        #[tokio::test]
+        async fn persistence() {
+            use $crate::store_suite::Backend as _;
+            let state = <$backend>::new();
+            $crate::store_suite::persistence(|| state.open(3600)).await;
+        }
+    };
+    (@each $backend:ty; $($name:ident: $ttl:expr),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            use $crate::store_suite::Backend as _;
+            let state = <$backend>::new();
+            $crate::store_suite::$name(state.open($ttl).await).await;
+        }
+    )*};
+}
+pub(crate) use suite;
 
 const POLICY: BridgePolicy = BridgePolicy {
     len: 9,

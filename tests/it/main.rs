@@ -1,0 +1,32 @@
+//! The integration tests, in one test binary (one link instead of one per file): one module per
+//! theme, with the helpers they share (`common`: the real binary and simulated BBB servers;
+//! `cli_support`: the operator commands; `store_suite`: the store examples every store runs).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli_support;
+mod common;
+mod store_suite;
+
+mod admin_servers;
+mod api_calls;
+mod api_checksum;
+mod api_create;
+mod api_join;
+mod cli;
+mod cli_sync;
+mod failover;
+mod health;
+mod host_auth;
+mod logging;
+mod metrics;
+mod multi_instance;
+mod persistence;
+mod smoke;
+mod store_embedded;
+mod store_redis;
+mod store_redis_layout;
+mod store_redis_tls;
+mod store_redis_trouble;
+mod tls;
+mod tls_config;
+mod upstream_tls;
