@@ -74,7 +74,7 @@ impl Drop for TestDatabase {
 /// harness waits for a 200, which never comes here).
 struct Serve {
     child: Child,
-    port: u16,
+    port: Port,
     _dir: tempfile::TempDir,
     http: reqwest::Client,
 }
@@ -107,7 +107,9 @@ impl Serve {
                 .expect("client"),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while serve.http.get(serve.url("/")).send().await.is_err() {
+        while serve.http.get(serve.url("/")).send().await.is_err()
+            || !listens_on(serve.child.id(), serve.port.get())
+        {
             assert!(Instant::now() < deadline, "scalelite did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -140,9 +142,13 @@ impl Drop for Serve {
     }
 }
 
-/// A loopback port nothing listens on.
-fn closed_port_url() -> String {
-    format!("postgres://postgres@127.0.0.1:{}/postgres", free_port())
+/// A database URL on a loopback port nothing listens on (reserved while the `Port` lives).
+fn closed_port_url() -> (String, Port) {
+    let port = free_port();
+    (
+        format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        port,
+    )
 }
 
 #[tokio::test]
@@ -176,7 +182,7 @@ async fn postgres_database_answers_success() {
 
 #[tokio::test]
 async fn unreachable_database_answers_503_naming_it_within_seconds() {
-    let url = closed_port_url();
+    let (url, _port) = closed_port_url();
     let serve = Serve::start(&[("DATABASE_URL", url.as_str())]).await;
     let (status, body, took) = serve.health().await;
     assert_eq!(status, 503, "{body}");
@@ -201,7 +207,7 @@ async fn unreachable_database_answers_503_naming_it_within_seconds() {
 async fn store_and_database_down_are_both_named() {
     let mut redis = OwnRedis::start();
     let redis_url = redis.url();
-    let db_url = closed_port_url();
+    let (db_url, _port) = closed_port_url();
     let serve = Serve::start(&[
         ("REDIS_URL", redis_url.as_str()),
         ("DATABASE_URL", db_url.as_str()),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// A redis-server of this test's own that only speaks TLS (certificate for IP 127.0.0.1,
 /// signed by `ca.pem`); killed on drop.
 struct TlsRedis {
-    port: u16,
+    port: Port,
     dir: tempfile::TempDir,
     child: Child,
 }
@@ -50,7 +50,7 @@ impl TlsRedis {
             .spawn()
             .expect("redis-server (install the redis-server package)");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", port.get())).is_err() {
             if let Ok(Some(status)) = child.try_wait() {
                 // A build without TLS refuses the tls-* directives: that must not pass unseen.
                 panic!(

@@ -133,7 +133,9 @@ async fn unreachable_redis_is_unavailable() {
         }};
     }
     let ttl = Duration::from_secs(60);
-    let dead = RedisStore::connect("redis://127.0.0.1:1", "x", ttl)
+    // Namespaces of their own, like every test's: nothing here may meet another test's keys.
+    let ns = Ns::new();
+    let dead = RedisStore::connect("redis://127.0.0.1:1", &ns.name, ttl)
         .await
         .unwrap();
     unavailable!(dead.ping());
@@ -172,7 +174,9 @@ async fn unreachable_redis_is_unavailable() {
             tokio::spawn(relay(ur, cw, flag.clone()));
         }
     });
-    let store = RedisStore::connect(proxy.as_str(), "x", ttl).await.unwrap();
+    let store = RedisStore::connect(proxy.as_str(), &ns.name, ttl)
+        .await
+        .unwrap();
     store.ping().await.unwrap();
     mute.store(true, SeqCst);
     tokio::join!(
@@ -188,7 +192,7 @@ async fn unreachable_redis_is_unavailable() {
             "not recovered: {e}"
         );
     }
-    assert!(RedisStore::connect("no url", "x", ttl).await.is_err());
+    assert!(RedisStore::connect("no url", &ns.name, ttl).await.is_err());
 }
 
 /// Copy bytes until the connection closes; while `mute`, swallow them and hang forever.

@@ -178,10 +178,7 @@ fn serve_refuses_a_mismatched_pair_before_starting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (cert, _) = rsa(dir.path(), "a");
     let (_, other_key) = ec(dir.path(), "b");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = crate::common::free_port();
     let mut child = command(&cert, &other_key, &["serve"])
         .env("PORT", port.to_string())
         .env("SCALELITE_DATA_DIR", dir.path())

@@ -1,22 +1,24 @@
 //! Test harness: the real `scalelite` binary on an ephemeral port, configured only through
 //! Scalelite's environment variables, with simulated BBB servers behind it. This file starts the
 //! process and sends requests; `response.rs` reads and checks the answers, `bbb.rs` holds the
-//! create/join shortcuts and what the simulators received, `pool.rs` a pool with frozen loads.
+//! create/join shortcuts and what the simulators received, `pool.rs` a pool with frozen loads,
+//! `ports.rs` the loopback ports, `redis_env.rs` Redis namespaces and servers.
 
 mod bbb;
 pub mod certs;
 mod pool;
+mod ports;
 mod redis_env;
 mod response;
 
 pub use bbb::*;
 pub use pool::*;
+pub use ports::*;
 pub use redis_env::*;
 pub use response::*;
 use scalelite::bbb::Algorithm;
 pub use scalelite::simulator::{BbbSimulator, Mode};
 use serde_json::{json, Value};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,18 +33,15 @@ pub const FORM: &str = "application/x-www-form-urlencoded";
 /// A running `scalelite serve` process; killed when dropped.
 pub struct Gateway {
     child: Option<Child>,
+    /// The port, reserved for this gateway (restarts included) as long as it lives.
     pub port: u16,
+    _port: Port,
     pub dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
+    /// Where the child's stderr goes (unless SCALELITE_TEST_LOG is set), shown if it dies.
+    stderr: tempfile::NamedTempFile,
     env: Vec<(String, String)>,
     pub http: reqwest::Client,
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 impl Gateway {
@@ -75,9 +74,11 @@ impl Gateway {
         env.extend(extra);
         let mut gw = Gateway {
             child: None,
-            port,
+            port: port.get(),
+            _port: port,
             dir: dir.to_path_buf(),
             _tmp: None,
+            stderr: tempfile::NamedTempFile::new().expect("stderr file"),
             env,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -100,20 +101,36 @@ impl Gateway {
             .stderr(if std::env::var("SCALELITE_TEST_LOG").is_ok() {
                 Stdio::inherit()
             } else {
-                Stdio::null()
+                self.stderr.reopen().expect("stderr file").into()
             });
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        self.child = Some(cmd.spawn().expect("spawn scalelite"));
+        let child = cmd.spawn().expect("spawn scalelite");
+        let pid = child.id();
+        self.child = Some(child);
+        // Ready: the health check answers 200 and the listener on the port is our child's (the
+        // ports are reserved, see ports.rs; this check makes any collision a loud failure).
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(r) = self.http.get(self.url("/health_check")).send().await {
-                if r.status() == 200 {
+                if r.status() == 200 && listens_on(pid, self.port) {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "scalelite did not become ready");
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let err = std::fs::read_to_string(self.stderr.path()).unwrap_or_default();
+                panic!("scalelite exited before becoming ready ({status}): {err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "scalelite did not become ready on port {}",
+                self.port
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -1,7 +1,7 @@
 //! Redis for the tests: a fresh key namespace on the shared Redis (REDIS_URL, else the local
 //! default), removed afterwards, or a redis-server of our own that a test can stop and restart.
 
-use std::net::TcpListener;
+use super::{free_port, Port};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -64,21 +64,20 @@ impl Drop for Namespace {
     }
 }
 
-/// A redis-server of this test's own, on an ephemeral port, that can be stopped and started.
+/// A redis-server of this test's own, on a reserved port, that can be stopped and started.
 pub struct OwnRedis {
     pub port: u16,
+    _port: Port,
     dir: tempfile::TempDir,
     child: Option<Child>,
 }
 
 impl OwnRedis {
     pub fn start() -> OwnRedis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = free_port();
         let mut r = OwnRedis {
-            port,
+            port: port.get(),
+            _port: port,
             dir: tempfile::tempdir().expect("tempdir"),
             child: None,
         };
