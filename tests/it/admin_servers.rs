@@ -31,10 +31,10 @@ fn owner(sims: &[&BbbSimulator], meeting: &str) -> usize {
         .expect("some server has the meeting")
 }
 
-#[tokio::test]
-async fn get_servers_shows_every_field() {
+on_both_stores!(get_servers_shows_every_field);
+async fn get_servers_shows_every_field(store: Store) {
     // §12.2 lines 1 and 2.
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let r = gw.admin_get("getServers", "").await;
     r.assert_error(404, "No servers are configured");
     let sims = [
@@ -72,10 +72,10 @@ async fn get_servers_shows_every_field() {
     }
 }
 
-#[tokio::test]
-async fn add_server() {
+on_both_stores!(add_server);
+async fn add_server(store: Store) {
     // §12.2 lines 3–6; a new server is disabled, offline and without a load until enabled and polled.
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let body = json!({ "server": { "url": DEAD_URL, "secret": "supersecret", "load_multiplier": 1.5, "tag": "test-tag" } });
     let r = gw.admin_post("addServer", body).await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -122,9 +122,9 @@ async fn add_server() {
     assert_eq!(server_count(&gw).await, 2);
 }
 
-#[tokio::test]
-async fn add_server_with_hostname_ids() {
-    let gw = Gateway::start(&[("SERVER_ID_IS_HOSTNAME", "true")]).await;
+on_both_stores!(add_server_with_hostname_ids);
+async fn add_server_with_hostname_ids(store: Store) {
+    let gw = Gateway::start_on(&store, &[("SERVER_ID_IS_HOSTNAME", "true")]).await;
     let r = gw
         .admin_post(
             "addServer",
@@ -146,10 +146,10 @@ async fn add_server_with_hostname_ids() {
     assert_eq!(gw.server_info("localhost").await["secret"], "s");
 }
 
-#[tokio::test]
-async fn update_server() {
+on_both_stores!(update_server);
+async fn update_server(store: Store) {
     // §12.2 lines 7–14, plus unknown ids and a missing body.
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = add_dead(&gw).await;
     for (state, shown) in [
         ("enable", "enabled"),
@@ -196,11 +196,11 @@ async fn update_server() {
     r.assert_error(400, "param is missing or the value is empty: server");
 }
 
-#[tokio::test]
-async fn delete_server() {
+on_both_stores!(delete_server);
+async fn delete_server(store: Store) {
     // §12.2 lines 15 and 16; meetings of a deleted server are gone for clients (Q26).
     let sim = BbbSimulator::start("s").await.unwrap();
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server(&sim).await;
     gw.create_ok("meetingID=M&moderatorPW=pw").await;
     let r = gw.admin_post("deleteServer", json!({ "id": id })).await;
@@ -223,11 +223,11 @@ async fn delete_server() {
     r.assert_error(404, "Couldn't find server with id=nonexistent-id");
 }
 
-#[tokio::test]
-async fn panic_server_ends_every_meeting() {
+on_both_stores!(panic_server_ends_every_meeting);
+async fn panic_server_ends_every_meeting(store: Store) {
     // §12.2 lines 17, 18 and 19.
     let sim = BbbSimulator::start("s").await.unwrap();
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server(&sim).await;
     for m in ["M1", "M2"] {
         gw.create_ok(&format!("meetingID={m}&moderatorPW=pw")).await;
@@ -277,15 +277,15 @@ async fn panic_server_ends_every_meeting() {
     r.assert_error(404, "Couldn't find server with id=nonexistent_id");
 }
 
-#[tokio::test]
-async fn cordon_keeps_meetings_until_they_end() {
+on_both_stores!(cordon_keeps_meetings_until_they_end);
+async fn cordon_keeps_meetings_until_they_end(store: Store) {
     // §5.3: a cordoned server keeps its meetings joinable, gets no new ones, and is disabled by
     // the poller once its last meeting ended.
     let sims = [
         BbbSimulator::start("a").await.unwrap(),
         BbbSimulator::start("b").await.unwrap(),
     ];
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let ids = [gw.add_server(&sims[0]).await, gw.add_server(&sims[1]).await];
     gw.create_ok("meetingID=m1&moderatorPW=pw").await;
     let o = owner(&[&sims[0], &sims[1]], "m1");
@@ -309,8 +309,8 @@ async fn cordon_keeps_meetings_until_they_end() {
     assert_eq!(gw.server_info(&ids[1 - o]).await["state"], "enabled");
 }
 
-#[tokio::test]
-async fn admin_checksums_and_content_type() {
+on_both_stores!(admin_checksums_and_content_type);
+async fn admin_checksums_and_content_type(store: Store) {
     // §12.2 lines 20–23: real checksums (SHA1 and SHA256), a wrong secret, a non-JSON body.
     let server = json!({ "server": { "url": DEAD_URL, "secret": "supersecret" } });
     for (secret, sha1) in [("sha1-secret", true), ("sha256-secret", false)] {
@@ -319,7 +319,7 @@ async fn admin_checksums_and_content_type() {
         } else {
             Algorithm::Sha256
         };
-        let gw = Gateway::start(&[("LOADBALANCER_SECRET", secret)]).await;
+        let gw = Gateway::start_on(&store, &[("LOADBALANCER_SECRET", secret)]).await;
         let add = |secret: &str| gw.http.post(gw.admin_signed("addServer", "", secret, algo));
         let r = gw.call(add(secret).json(&server)).await;
         assert_eq!(r.status, 201, "{}", r.body);
@@ -342,10 +342,10 @@ async fn server_count_with(gw: &Gateway, secret: &str) -> usize {
     gw.get_url(&url).await.json().as_array().map_or(0, Vec::len)
 }
 
-#[tokio::test]
-async fn rails_style_inputs_are_understood() {
+on_both_stores!(rails_style_inputs_are_understood);
+async fn rails_style_inputs_are_understood(store: Store) {
     // Rails reads a JSON body on a GET, and builds `server` from `server[key]=` query params.
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let query = "server%5Burl%5D=http%3A%2F%2Fbbb.example.com%2Fbigbluebutton%2Fapi%2F&server%5Bsecret%5D=s3cret&server%5Btag%5D=eu";
     let r = gw
         .send("POST", &gw.admin("addServer", query), None, "")
@@ -369,12 +369,12 @@ async fn rails_style_inputs_are_understood() {
     assert_eq!(r.json()["id"], id.as_str());
 }
 
-#[tokio::test]
-async fn a_server_added_and_enabled_is_polled_at_once() {
+on_both_stores!(a_server_added_and_enabled_is_polled_at_once);
+async fn a_server_added_and_enabled_is_polled_at_once(store: Store) {
     // With an hour between polls, the admin change itself must trigger the poll that brings
     // the new server online with a load, so it takes meetings right away.
     let sim = BbbSimulator::start("now-secret").await.expect("simulator");
-    let gw = Gateway::start(&[("POLL_INTERVAL", "3600")]).await;
+    let gw = Gateway::start_on(&store, &[("POLL_INTERVAL", "3600")]).await;
     let id = gw.add_server(&sim).await;
     let info = gw.server_info(&id).await;
     assert_eq!(info["online"], "online", "{info}");

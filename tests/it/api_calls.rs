@@ -22,9 +22,9 @@ fn meeting_ids(r: &Response) -> Vec<String> {
 
 /// One gateway with one server holding meeting `M` (moderator password `test-password`).
 /// The server is never taken offline by failed polls, so upstream failures can be staged.
-async fn with_meeting() -> (Gateway, BbbSimulator) {
+async fn with_meeting(store: &Store) -> (Gateway, BbbSimulator) {
     let sim = BbbSimulator::start("sim-secret").await.unwrap();
-    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
+    let gw = Gateway::start_on(store, &[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
     gw.add_server(&sim).await;
     gw.create_ok("meetingID=M&name=M&moderatorPW=test-password")
         .await;
@@ -32,12 +32,12 @@ async fn with_meeting() -> (Gateway, BbbSimulator) {
     (gw, sim)
 }
 
-#[tokio::test]
-async fn get_meetings_merges_servers_and_hides_tenant_meetings() {
+on_both_stores!(get_meetings_merges_servers_and_hides_tenant_meetings);
+async fn get_meetings_merges_servers_and_hides_tenant_meetings(store: Store) {
     // §12.1 lines 4 (GET) and 10 (POST); meetings with a tenant-id are hidden without multitenancy.
     let s1 = BbbSimulator::start("s1").await.unwrap();
     let s2 = BbbSimulator::start("s2").await.unwrap();
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     gw.add_server(&s1).await;
     gw.add_server(&s2).await;
     s1.add_meeting("test-meeting-1", 1, 1);
@@ -58,13 +58,13 @@ async fn get_meetings_merges_servers_and_hides_tenant_meetings() {
     }
 }
 
-#[tokio::test]
-async fn get_meetings_leaves_out_a_server_that_times_out() {
+on_both_stores!(get_meetings_leaves_out_a_server_that_times_out);
+async fn get_meetings_leaves_out_a_server_that_times_out(store: Store) {
     // §12.1 line 5. Deliberate difference (Q4): Scalelite fails the whole call with
     // internalError "Unable to access server."; we answer with the servers that did answer.
     let s1 = BbbSimulator::start("s1").await.unwrap();
     let s2 = BbbSimulator::start("s2").await.unwrap();
-    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
+    let gw = Gateway::start_on(&store, &[("SERVER_UNHEALTHY_THRESHOLD", "1000")]).await;
     gw.add_server(&s1).await;
     gw.add_server(&s2).await;
     s1.add_meeting("test-meeting-1", 1, 1);
@@ -74,10 +74,10 @@ async fn get_meetings_leaves_out_a_server_that_times_out() {
     assert_eq!(meeting_ids(&r), ["test-meeting-1"], "{}", r.body);
 }
 
-#[tokio::test]
-async fn get_meetings_without_servers() {
+on_both_stores!(get_meetings_without_servers);
+async fn get_meetings_without_servers(store: Store) {
     // §12.1 line 6.
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let r = gw.get("getMeetings", "").await;
     assert_eq!(r.status, 200);
     r.assert_no_meetings();
@@ -88,12 +88,12 @@ async fn get_meetings_without_servers() {
     );
 }
 
-#[tokio::test]
-async fn get_meetings_asks_only_online_servers_that_are_not_disabled() {
+on_both_stores!(get_meetings_asks_only_online_servers_that_are_not_disabled);
+async fn get_meetings_asks_only_online_servers_that_are_not_disabled(store: Store) {
     // §12.1 lines 7 and 8: cordoned and enabled servers count; an offline one and one disabled
     // through the admin API do not. Five good polls bring a server online, so the offline one
     // (which answers again) stays offline while we ask.
-    let gw = Gateway::start(&[("SERVER_HEALTHY_THRESHOLD", "5")]).await;
+    let gw = Gateway::start_on(&store, &[("SERVER_HEALTHY_THRESHOLD", "5")]).await;
     let mut sims = Vec::new();
     for i in 1..=4 {
         let sim = BbbSimulator::start(&format!("s{i}")).await.unwrap();
@@ -134,10 +134,10 @@ async fn get_meetings_asks_only_online_servers_that_are_not_disabled() {
     assert_eq!(s4["online"], "online");
 }
 
-#[tokio::test]
-async fn get_meeting_info_and_is_meeting_running() {
+on_both_stores!(get_meeting_info_and_is_meeting_running);
+async fn get_meeting_info_and_is_meeting_running(store: Store) {
     // §12.1 lines 13, 15, 16, 17 (getMeetingInfo) and 22, 24, 25, 26 (isMeetingRunning).
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     for r in [
         gw.get("getMeetingInfo", "meetingID=M").await,
         gw.post_form("getMeetingInfo", "meetingID=M").await,
@@ -178,11 +178,11 @@ async fn get_meeting_info_and_is_meeting_running() {
     );
 }
 
-#[tokio::test]
-async fn upstream_hang_gives_internal_error_and_a_timed_out_end_keeps_the_meeting() {
+on_both_stores!(upstream_hang_gives_internal_error_and_a_timed_out_end_keeps_the_meeting);
+async fn upstream_hang_gives_internal_error_and_a_timed_out_end_keeps_the_meeting(store: Store) {
     // §12.1 lines 14, 23 and 65. Line 65 differs on purpose (Q5): Scalelite forgets the
     // meeting before asking BBB; we keep it unless BBB ended it or does not know it.
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     sim.set_mode(Mode::Hang);
     let (info, running, end) = tokio::join!(
         gw.get("getMeetingInfo", "meetingID=M"),
@@ -210,10 +210,10 @@ async fn upstream_hang_gives_internal_error_and_a_timed_out_end_keeps_the_meetin
     assert!(sim.meeting("M").is_some());
 }
 
-#[tokio::test]
-async fn end_a_meeting() {
+on_both_stores!(end_a_meeting);
+async fn end_a_meeting(store: Store) {
     // §12.1 lines 61, 62, 63, 64 and 66.
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     gw.get("end", "")
         .await
         .assert_failed("missingParamMeetingID", Some(MISSING_ID));
@@ -255,10 +255,10 @@ async fn end_a_meeting() {
         .assert_failed("notFound", Some(NOT_FOUND));
 }
 
-#[tokio::test]
-async fn end_with_a_wrong_password_passes_bbbs_error_and_keeps_the_meeting() {
+on_both_stores!(end_with_a_wrong_password_passes_bbbs_error_and_keeps_the_meeting);
+async fn end_with_a_wrong_password_passes_bbbs_error_and_keeps_the_meeting(store: Store) {
     // Scalelite would forget the meeting here (Q5); we keep it since BBB did not end it.
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     let r = gw.get("end", "meetingID=M&password=wrong").await;
     r.assert_failed(
         "invalidPassword",
@@ -271,10 +271,10 @@ async fn end_with_a_wrong_password_passes_bbbs_error_and_keeps_the_meeting() {
         .assert_xml("meetingID", "M");
 }
 
-#[tokio::test]
-async fn insert_document_streams_the_slides_to_the_owner() {
+on_both_stores!(insert_document_streams_the_slides_to_the_owner);
+async fn insert_document_streams_the_slides_to_the_owner(store: Store) {
     // §12.1 lines 87, 88 and 89.
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     gw.post_xml("insertDocument", "", "")
         .await
         .assert_failed("missingParamMeetingID", Some(MISSING_ID));
@@ -301,10 +301,10 @@ async fn insert_document_streams_the_slides_to_the_owner() {
     assert_eq!(params(q), vec![kv("meetingID", "M")]);
 }
 
-#[tokio::test]
-async fn calls_unknown_to_scalelite() {
+on_both_stores!(calls_unknown_to_scalelite);
+async fn calls_unknown_to_scalelite(store: Store) {
     // A BBB 3.x call with a meetingID goes to the owner, re-signed; without one it is refused.
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     let r = gw.get("sendChatMessage", "meetingID=M&message=hi").await;
     r.assert_success().assert_xml("action", "sendChatMessage");
     let reqs = sim.requests_for("sendChatMessage");
@@ -327,11 +327,11 @@ async fn calls_unknown_to_scalelite() {
     );
 }
 
-#[tokio::test]
-async fn upstream_errors_reach_the_client_as_bbb_envelopes() {
+on_both_stores!(upstream_errors_reach_the_client_as_bbb_envelopes);
+async fn upstream_errors_reach_the_client_as_bbb_envelopes(store: Store) {
     // §0.2 / §0.4: BBB's own error is passed through; an answer without returncode (garbage,
     // an HTTP error page) becomes internalError, still HTTP 200.
-    let (gw, sim) = with_meeting().await;
+    let (gw, sim) = with_meeting(&store).await;
     sim.set_mode(Mode::Fail);
     gw.get("getMeetingInfo", "meetingID=M")
         .await

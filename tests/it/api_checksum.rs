@@ -26,11 +26,11 @@ fn checksum_of(raw_query: &str) -> String {
         .to_string()
 }
 
+on_both_stores!(incoming_checksums_are_checked);
 /// §12.1 90, 91, 110, 111 and §2.1: any of the four algorithms (SHA384 too, unlike Scalelite:
 /// quirk Q2 is fixed), in lower-case hex, over the exact query, with a configured secret.
-#[tokio::test]
-async fn incoming_checksums_are_checked() {
-    let gw = Gateway::start(&[]).await;
+async fn incoming_checksums_are_checked(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     let q = "meetingID=m%201&fullName=a+b";
     for algo in ALL {
         let r = gw
@@ -67,12 +67,12 @@ async fn incoming_checksums_are_checked() {
     }
 }
 
+on_both_stores!(form_body_checksums_and_additional_secrets);
 /// §12.1 18, 19: parameters and checksum in a form body; only the (empty) query is hashed. A
 /// secret from LOADBALANCER_SECRETS works like LOADBALANCER_SECRET.
-#[tokio::test]
-async fn form_body_checksums_and_additional_secrets() {
+async fn form_body_checksums_and_additional_secrets(store: Store) {
     let s = sim("sim-secret").await;
-    let gw = Gateway::start(&[("LOADBALANCER_SECRETS", "test-2:test-3")]).await;
+    let gw = Gateway::start_on(&store, &[("LOADBALANCER_SECRETS", "test-2:test-3")]).await;
     gw.add_server(&s).await;
     for m in ["SHA1_meeting", "SHA256_meeting"] {
         gw.create_ok(&format!("meetingID={m}")).await;
@@ -107,11 +107,11 @@ async fn form_body_checksums_and_additional_secrets() {
     r.assert_failed("checksumError", Some(CHECKSUM_ERROR));
 }
 
+on_both_stores!(sha256_only_policy);
 /// §2.1 step 4, §2.4: only the listed algorithms are accepted; the strongest signs upstream.
-#[tokio::test]
-async fn sha256_only_policy() {
+async fn sha256_only_policy(store: Store) {
     let s = sim("sim-secret").await;
-    let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA256")]).await;
+    let gw = Gateway::start_on(&store, &[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA256")]).await;
     gw.add_server(&s).await;
     for algo in [Algorithm::Sha1, Algorithm::Sha384, Algorithm::Sha512] {
         let url = gw.api_signed("create", "meetingID=m1", SECRET, algo);
@@ -145,11 +145,15 @@ async fn admin(
     gw.call(req).await.json()
 }
 
+on_both_stores!(sha1_sha512_policy_signs_upstream_with_sha512);
 /// `SHA1:SHA512`: SHA1 and SHA512 in, SHA512 out (create, poll, join redirect).
-#[tokio::test]
-async fn sha1_sha512_policy_signs_upstream_with_sha512() {
+async fn sha1_sha512_policy_signs_upstream_with_sha512(store: Store) {
     let s = sim("sim-secret").await;
-    let gw = Gateway::start(&[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512")]).await;
+    let gw = Gateway::start_on(
+        &store,
+        &[("LOADBALANCER_CHECKSUM_ALGORITHM", "SHA1:SHA512")],
+    )
+    .await;
     // The admin API follows the same policy: the harness's SHA256 signature is refused.
     gw.admin_get("getServers", "")
         .await
@@ -191,10 +195,10 @@ async fn sha1_sha512_policy_signs_upstream_with_sha512() {
     );
 }
 
+on_both_stores!(index_needs_no_checksum);
 /// §12.1 1–3: the index needs no checksum.
-#[tokio::test]
-async fn index_needs_no_checksum() {
-    let gw = Gateway::start(&[]).await;
+async fn index_needs_no_checksum(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     for (method, path) in [
         ("GET", "/bigbluebutton/api"),
         ("POST", "/bigbluebutton/api/"),
@@ -209,17 +213,17 @@ async fn index_needs_no_checksum() {
         assert_eq!(r.xml("version").as_deref(), Some("2.0"));
         assert!(!r.body.contains("<build>"), "{}", r.body);
     }
-    let gw = Gateway::start(&[("BUILD_NUMBER", "alpha-1")]).await;
+    let gw = Gateway::start_on(&store, &[("BUILD_NUMBER", "alpha-1")]).await;
     let r = gw.get_url(&gw.url("/bigbluebutton/api")).await;
     assert_eq!(r.returncode(), "SUCCESS", "{}", r.body);
     assert_eq!(r.xml("version").as_deref(), Some("2.0"));
     assert_eq!(r.xml("build").as_deref(), Some("alpha-1"));
 }
 
+on_both_stores!(unknown_paths_and_methods_are_unsupported);
 /// §1.0 and §12.1 80: unknown paths and wrong methods reach the catch-all, correctly signed or not.
-#[tokio::test]
-async fn unknown_paths_and_methods_are_unsupported() {
-    let gw = Gateway::start(&[]).await;
+async fn unknown_paths_and_methods_are_unsupported(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     let calls = [
         ("POST", gw.api("join", "meetingID=m1&fullName=x")),
         ("GET", gw.api("insertDocument", "meetingID=m1")),
@@ -242,11 +246,11 @@ async fn unknown_paths_and_methods_are_unsupported() {
     }
 }
 
+on_both_stores!(post_content_types);
 /// §1.1: a non-empty POST body needs an accepted content type (checked before the checksum);
 /// an empty body is always fine.
-#[tokio::test]
-async fn post_content_types() {
-    let gw = Gateway::start(&[]).await;
+async fn post_content_types(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     let info = gw.api("getMeetingInfo", "meetingID=m1");
     let insert = gw.api("insertDocument", "meetingID=m1");
     let unsigned = gw.url(&format!("{API}getMeetingInfo?meetingID=m1"));
@@ -281,12 +285,12 @@ async fn post_content_types() {
     }
 }
 
+on_both_stores!(get_meetings_can_be_disabled);
 /// §12.1 9, 11: GET_MEETINGS_API_DISABLED answers "no meetings" without looking at the checksum.
-#[tokio::test]
-async fn get_meetings_can_be_disabled() {
+async fn get_meetings_can_be_disabled(store: Store) {
     let s = sim("sim-secret").await;
     s.add_meeting("running", 3, 1);
-    let gw = Gateway::start(&[("GET_MEETINGS_API_DISABLED", "TRUE")]).await;
+    let gw = Gateway::start_on(&store, &[("GET_MEETINGS_API_DISABLED", "TRUE")]).await;
     gw.add_server(&s).await;
     let unsigned = gw.url(&format!("{API}getMeetings"));
     let wrong = gw.api_signed("getMeetings", "", "wrong-secret", Algorithm::Sha256);

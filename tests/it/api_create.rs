@@ -7,12 +7,12 @@ use serde_json::json;
 const EXT: (&str, &str) = ("USE_EXTERNAL_VOICE_BRIDGE", "true");
 const CREATE_FAILED: &str = "Unable to create meeting on server.";
 
+on_both_stores!(create_forwards_exactly_the_client_params_and_counts_load_once);
 /// §12.1 32 and 44; a re-create stays on its server and adds no load.
-#[tokio::test]
-async fn create_forwards_exactly_the_client_params_and_counts_load_once() {
+async fn create_forwards_exactly_the_client_params_and_counts_load_once(store: Store) {
     let (s1, s2) = (sim("secret-1").await, sim("secret-2").await);
     s2.add_meeting("busy", 1, 0);
-    let p = pool(&[(&s1, json!({})), (&s2, json!({}))], &[EXT]).await;
+    let p = pool(&store, &[(&s1, json!({})), (&s2, json!({}))], &[EXT]).await;
     assert_eq!(p.loads().await, [0.0, 1.0]);
 
     let q = "meetingID=test-meeting-1&moderatorPW=mp&voiceBridge=1234567";
@@ -45,12 +45,12 @@ fn assert_bridge(vb: &str, len: usize) {
     assert!(ok, "voice bridge {vb}");
 }
 
+on_both_stores!(generated_moderator_password_and_voice_bridges);
 /// Without USE_EXTERNAL_VOICE_BRIDGE the load balancer picks the voice bridge; without a
 /// moderatorPW it makes one, which BBB then knows and the load balancer ends meetings with.
-#[tokio::test]
-async fn generated_moderator_password_and_voice_bridges() {
+async fn generated_moderator_password_and_voice_bridges(store: Store) {
     let s = sim("secret-1").await;
-    let gw = Gateway::start(&[("VOICE_BRIDGE_LEN", "6")]).await;
+    let gw = Gateway::start_on(&store, &[("VOICE_BRIDGE_LEN", "6")]).await;
     let id = gw.add_server(&s).await;
     let r = gw
         .create_ok("meetingID=gen&name=Gen&voiceBridge=1234567")
@@ -93,11 +93,11 @@ async fn generated_moderator_password_and_voice_bridges() {
     assert!(s.meeting("gen").is_none());
 }
 
+on_both_stores!(duration_cap_external_voice_bridges_and_disabled_servers);
 /// §12.1 39–42 and 76; external voice bridges are used but never shared.
-#[tokio::test]
-async fn duration_cap_external_voice_bridges_and_disabled_servers() {
+async fn duration_cap_external_voice_bridges_and_disabled_servers(store: Store) {
     let s = sim("secret-1").await;
-    let gw = Gateway::start(&[EXT, ("MAX_MEETING_DURATION", "3600")]).await;
+    let gw = Gateway::start_on(&store, &[EXT, ("MAX_MEETING_DURATION", "3600")]).await;
     let id = gw.add_server(&s).await;
     let q = "meetingID=d1&moderatorPW=test-password&voiceBridge=1234561";
     gw.create_ok(q).await;
@@ -119,13 +119,13 @@ async fn duration_cap_external_voice_bridges_and_disabled_servers() {
     r.assert_failed("serverUnavailable", Some(UNAVAILABLE));
 }
 
+on_both_stores!(create_on_hung_servers_rolls_back_and_moves_on);
 /// §12.1 35 and the Q8 fix: unlike Scalelite, a create the server does not answer is rolled
 /// back (mapping and load) and tried on the next server.
-#[tokio::test]
-async fn create_on_hung_servers_rolls_back_and_moves_on() {
+async fn create_on_hung_servers_rolls_back_and_moves_on(store: Store) {
     let (hung, ok) = (sim("secret-1").await, sim("secret-2").await);
     ok.add_meeting("busy", 2, 0);
-    let p = pool(&[(&hung, json!({})), (&ok, json!({}))], &[EXT]).await;
+    let p = pool(&store, &[(&hung, json!({})), (&ok, json!({}))], &[EXT]).await;
     hung.set_mode(Mode::Hang);
     ok.set_mode(Mode::Hang);
     let q = "meetingID=test-meeting-1&moderatorPW=mp&voiceBridge=1234567";
@@ -146,10 +146,10 @@ async fn create_on_hung_servers_rolls_back_and_moves_on() {
     hung.stop().await;
 }
 
+on_both_stores!(tags_place_meetings);
 /// §12.1 31, 37, 38: tags choose among servers before load does; untagged meetings never
 /// land on tagged servers.
-#[tokio::test]
-async fn tags_place_meetings() {
+async fn tags_place_meetings(store: Store) {
     let (a, b) = (sim("secret-a").await, sim("secret-b").await);
     let c = sim("secret-c").await;
     b.add_meeting("busy-b", 1, 0);
@@ -160,7 +160,7 @@ async fn tags_place_meetings() {
         (&b, json!({})),
         (&c, tagged("test-tag")),
     ];
-    let p = pool(&servers, &[EXT]).await;
+    let p = pool(&store, &servers, &[EXT]).await;
 
     // Required tag: C although B is less loaded; the tag is forwarded without its `!`.
     let q = "meetingID=t38&moderatorPW=mp&voiceBridge=1000001&meta_server-tag=test-tag";
@@ -186,11 +186,11 @@ async fn tags_place_meetings() {
     assert_eq!(creates(&a).len() + creates(&b).len() + creates(&c).len(), 3);
 }
 
+on_both_stores!(create_by_post_form_and_with_slides);
 /// §12.1 49, 50: a form POST becomes an upstream GET; pre-uploaded slides are POSTed on as is.
-#[tokio::test]
-async fn create_by_post_form_and_with_slides() {
+async fn create_by_post_form_and_with_slides(store: Store) {
     let s = sim("secret-1").await;
-    let p = pool(&[(&s, json!({}))], &[EXT]).await;
+    let p = pool(&store, &[(&s, json!({}))], &[EXT]).await;
     // The parameters are all in the body: the checksum covers `create` and an empty query.
     let form = "meetingID=test-meeting-1&moderatorPW=mp&voiceBridge=123";
     let ok = "<returncode>SUCCESS</returncode>";
@@ -211,12 +211,12 @@ async fn create_by_post_form_and_with_slides() {
     assert_eq!(p.loads().await, [2.0]);
 }
 
+on_both_stores!(recreate_on_a_cordoned_server);
 /// §12.1 33, 34: a meeting pinned to a cordoned server stays only while BBB says it runs.
-#[tokio::test]
-async fn recreate_on_a_cordoned_server() {
+async fn recreate_on_a_cordoned_server(store: Store) {
     let (s, c) = (sim("secret-s").await, sim("secret-c").await);
     s.add_meeting("busy", 5, 0);
-    let p = pool(&[(&s, json!({})), (&c, json!({}))], &[EXT]).await;
+    let p = pool(&store, &[(&s, json!({})), (&c, json!({}))], &[EXT]).await;
     let q33 = "meetingID=m33&moderatorPW=mp&voiceBridge=1000033";
     let q34 = "meetingID=m34&moderatorPW=mp&voiceBridge=1000034";
     p.gw.create_ok(q33).await;
@@ -242,12 +242,12 @@ async fn recreate_on_a_cordoned_server() {
     assert_eq!(creates(&s).len(), 1);
 }
 
+on_both_stores!(multipart_form_fields_are_parameters);
 /// A multipart/form-data body: its text fields are parameters like a URL-encoded form's (Rails
 /// merges both), its file parts are ignored, and the checksum still covers only the query.
-#[tokio::test]
-async fn multipart_form_fields_are_parameters() {
+async fn multipart_form_fields_are_parameters(store: Store) {
     let s = sim("sim-secret").await;
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     gw.add_server(&s).await;
     let part = |name: &str, value: &str| {
         format!("--B0uNd\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")

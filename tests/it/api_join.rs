@@ -6,9 +6,9 @@ use serde_json::json;
 
 const NO_SERVERS: &str = "Could not find any available servers.";
 
-#[tokio::test]
-async fn create_without_any_server_and_join_of_unknown_meetings() {
-    let gw = Gateway::start(&[]).await;
+on_both_stores!(create_without_any_server_and_join_of_unknown_meetings);
+async fn create_without_any_server_and_join_of_unknown_meetings(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     let r = gw.get("create", "meetingID=test-meeting-1").await; // §12.1 30
     r.assert_failed("internalError", Some(NO_SERVERS));
     let r = gw.join("fullName=x").await; // §12.1 69, 70
@@ -17,11 +17,11 @@ async fn create_without_any_server_and_join_of_unknown_meetings() {
     r.assert_failed("notFound", Some(NOT_FOUND));
 }
 
+on_both_stores!(join_redirects_to_the_signed_server_url_without_calling_it);
 /// §12.1 29, 36, 71, 72, 74 (80 is in api_checksum.rs); a join never calls the BBB server.
-#[tokio::test]
-async fn join_redirects_to_the_signed_server_url_without_calling_it() {
+async fn join_redirects_to_the_signed_server_url_without_calling_it(store: Store) {
     let s = sim("secret-1").await;
-    let p = pool(&[(&s, json!({ "load_multiplier": "7" }))], &[]).await;
+    let p = pool(&store, &[(&s, json!({ "load_multiplier": "7" }))], &[]).await;
     let r = p.gw.get("create", "name=x").await;
     r.assert_failed("missingParamMeetingID", Some(MISSING_ID));
     p.gw.create_ok("meetingID=test-meeting-1&moderatorPW=mp")
@@ -45,9 +45,9 @@ async fn join_redirects_to_the_signed_server_url_without_calling_it() {
     assert_eq!(p.loads().await, [21.0]);
 }
 
+on_both_stores!(parameter_policies_shape_create_and_join);
 /// §12.1 43, 47, 48, 73, 75, 78, 79: exclusions, defaults and overrides of create and join.
-#[tokio::test]
-async fn parameter_policies_shape_create_and_join() {
+async fn parameter_policies_shape_create_and_join(store: Store) {
     let s = sim("secret-1").await;
     let env = [
         ("USE_EXTERNAL_VOICE_BRIDGE", "true"),
@@ -58,7 +58,7 @@ async fn parameter_policies_shape_create_and_join() {
         ("DEFAULT_JOIN_PARAMS", "param1=not-param1,param2=param2"),
         ("OVERRIDE_JOIN_PARAMS", "param3=param3,param4=param4"),
     ];
-    let p = pool(&[(&s, json!({}))], &env).await;
+    let p = pool(&store, &[(&s, json!({}))], &env).await;
     let client = "param1=param1&param3=not-param3";
     // Default-only keys first, client values beat defaults, overrides beat the client.
     let merged = "param1=param1&param3=param3&param4=param4";
@@ -75,13 +75,13 @@ async fn parameter_policies_shape_create_and_join() {
     assert_eq!(r.location(), expected);
 }
 
+on_both_stores!(join_on_a_server_the_poller_marked_offline_is_refused);
 /// §12.1 77. When the poller marks a server offline it forgets the server's meetings one by one
 /// while it ends them on BBB (as Scalelite does): until a meeting is forgotten its joins are
 /// refused, afterwards it is unknown.
-#[tokio::test]
-async fn join_on_a_server_the_poller_marked_offline_is_refused() {
+async fn join_on_a_server_the_poller_marked_offline_is_refused(store: Store) {
     let s = sim("secret-1").await;
-    let gw = Gateway::start(&[("RESPONSE_TIMEOUT", "1")]).await;
+    let gw = Gateway::start_on(&store, &[("RESPONSE_TIMEOUT", "1")]).await;
     let id = gw.add_server(&s).await;
     let meetings = ["o1", "o2", "o3"];
     for m in meetings {

@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 
 const NEVER: (&str, &str) = ("POLL_INTERVAL", "3600");
 
-#[tokio::test]
-async fn servers_add_list_update_and_remove() {
+on_both_stores!(servers_add_list_update_and_remove);
+async fn servers_add_list_update_and_remove(store: Store) {
     let sim = sim("sim-secret").await;
     // No periodic polls: the server stays offline until it is enabled (which polls it).
-    let gw = Gateway::start(&[NEVER]).await;
+    let gw = Gateway::start_on(&store, &[NEVER]).await;
     let r = run(&gw, &["servers"]).await;
     assert_eq!(
         (r.ok(), r.err.as_str()),
@@ -98,9 +98,9 @@ async fn servers_add_list_update_and_remove() {
     );
 }
 
-#[tokio::test]
-async fn unknown_ids_bad_input_and_unreachable_instance() {
-    let gw = Gateway::start(&[]).await;
+on_both_stores!(unknown_ids_bad_input_and_unreachable_instance);
+async fn unknown_ids_bad_input_and_unreachable_instance(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     for cmd in ["enable", "cordon", "remove", "disable", "panic", "update"] {
         run(&gw, &["servers", cmd, "nope"])
             .await
@@ -142,10 +142,10 @@ fn ends(sim: &BbbSimulator, meeting: &str) -> Vec<scalelite::simulator::Recorded
         .collect()
 }
 
-#[tokio::test]
-async fn disable_asks_before_clearing_and_panic_clears() {
+on_both_stores!(disable_asks_before_clearing_and_panic_clears);
+async fn disable_asks_before_clearing_and_panic_clears(store: Store) {
     let sim = sim("sim-secret").await;
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server(&sim).await;
     let created = gw.create_ok("meetingID=m1&name=M1").await;
     let moderator_pw = created.xml("moderatorPW").expect("moderatorPW");
@@ -199,10 +199,10 @@ async fn disable_asks_before_clearing_and_panic_clears() {
     assert_eq!(gw.server_info(&id).await["state"], "disabled");
 }
 
-#[tokio::test]
-async fn status_table_and_json() {
+on_both_stores!(status_table_and_json);
+async fn status_table_and_json(store: Store) {
     let sim = sim("sim-secret").await;
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server_with(&sim, json!({ "tag": "t1" })).await;
     gw.create_ok("meetingID=m1&name=M1&meta_server-tag=t1")
         .await;
@@ -256,10 +256,10 @@ async fn status_table_and_json() {
     assert_eq!(lines[1..], [head, row.as_str()]);
 }
 
-#[tokio::test]
-async fn meetings_list_and_end() {
+on_both_stores!(meetings_list_and_end);
+async fn meetings_list_and_end(store: Store) {
     let sim = sim("sim-secret").await;
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server(&sim).await;
     gw.create_ok("meetingID=m1&name=M1").await;
     gw.create_ok("meetingID=m2&name=M2").await;
@@ -306,10 +306,10 @@ async fn meetings_list_and_end() {
     );
 }
 
-#[tokio::test]
-async fn poll_asks_the_instance_to_poll_now() {
+on_both_stores!(poll_asks_the_instance_to_poll_now);
+async fn poll_asks_the_instance_to_poll_now(store: Store) {
     let sim = sim("sim-secret").await;
-    let gw = Gateway::start(&[NEVER]).await;
+    let gw = Gateway::start_on(&store, &[NEVER]).await;
     let id = add(&gw, &sim.url(), "sim-secret").await;
     // Added (not enabled) servers wait for the next cycle, an hour away.
     assert_eq!(gw.server_info(&id).await["online"], "offline");

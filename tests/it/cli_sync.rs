@@ -24,10 +24,10 @@ async fn ids(gw: &Gateway) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn sync_creates_updates_removes_and_dry_run_changes_nothing() {
+on_both_stores!(sync_creates_updates_removes_and_dry_run_changes_nothing);
+async fn sync_creates_updates_removes_and_dry_run_changes_nothing(store: Store) {
     let (a, b) = (sim("secret-a").await, sim("secret-b").await);
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let x = add(&gw, "http://127.0.0.1:1/bigbluebutton/api/", "s").await;
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
@@ -88,10 +88,10 @@ async fn sync_creates_updates_removes_and_dry_run_changes_nothing() {
     assert_eq!(gw.server_info("sim-a").await["secret"], "other");
 }
 
-#[tokio::test]
-async fn servers_missing_from_the_file_are_kept_cordoned_or_emptied() {
+on_both_stores!(servers_missing_from_the_file_are_kept_cordoned_or_emptied);
+async fn servers_missing_from_the_file_are_kept_cordoned_or_emptied(store: Store) {
     let (a, b) = (sim("secret-a").await, sim("secret-b").await);
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let entry = |id: &str, s: &BbbSimulator, secret: &str, enabled: bool| {
         format!(
@@ -151,9 +151,9 @@ async fn servers_missing_from_the_file_are_kept_cordoned_or_emptied() {
     assert_eq!(ids(&gw).await, ["sim-b"]);
 }
 
-#[tokio::test]
-async fn the_whole_file_is_validated_before_any_change() {
-    let gw = Gateway::start(&[]).await;
+on_both_stores!(the_whole_file_is_validated_before_any_change);
+async fn the_whole_file_is_validated_before_any_change(store: Store) {
+    let gw = Gateway::start_on(&store, &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
@@ -192,10 +192,10 @@ async fn the_whole_file_is_validated_before_any_change() {
     assert!(ids(&gw).await.is_empty(), "nothing was created");
 }
 
-#[tokio::test]
-async fn yaml_dumps_what_sync_reads() {
+on_both_stores!(yaml_dumps_what_sync_reads);
+async fn yaml_dumps_what_sync_reads(store: Store) {
     let (a, b) = (sim("secret-a").await, sim("secret-b").await);
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
         "servers:\n  sim-a:\n    url: {}\n    secret: secret-a\n    tag: t1\n    load_multiplier: 1.5\n  \

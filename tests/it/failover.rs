@@ -29,15 +29,18 @@ async fn settle(sims: &[&BbbSimulator]) {
 }
 
 // §5.5 steps 3 and 6: hysteresis both ways; panic forgets the meetings of an offline server.
-#[tokio::test]
-async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
+on_both_stores!(a_dead_server_goes_offline_and_comes_back_after_healthy_polls);
+async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls(store: Store) {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let b = BbbSimulator::start("secret-b").await.unwrap();
-    let gw = Gateway::start(&[
-        ("SERVER_UNHEALTHY_THRESHOLD", "2"),
-        ("SERVER_HEALTHY_THRESHOLD", "3"),
-        ("LOAD_JOIN_BUFFER_TIME", "0"),
-    ])
+    let gw = Gateway::start_on(
+        &store,
+        &[
+            ("SERVER_UNHEALTHY_THRESHOLD", "2"),
+            ("SERVER_HEALTHY_THRESHOLD", "3"),
+            ("LOAD_JOIN_BUFFER_TIME", "0"),
+        ],
+    )
     .await;
     let id_a = gw.add_server(&a).await;
     let id_b = gw.add_server(&b).await;
@@ -87,12 +90,12 @@ async fn a_dead_server_goes_offline_and_comes_back_after_healthy_polls() {
 }
 
 // §5.5 step 6: "any exception incl. BBB FAILED, timeout, parse error" is a failed poll.
-#[tokio::test]
-async fn failed_or_garbage_answers_count_as_failed_polls() {
+on_both_stores!(failed_or_garbage_answers_count_as_failed_polls);
+async fn failed_or_garbage_answers_count_as_failed_polls(store: Store) {
     let fail = BbbSimulator::start("secret-f").await.unwrap();
     let garbage = BbbSimulator::start("secret-g").await.unwrap();
     let ok = BbbSimulator::start("secret-ok").await.unwrap();
-    let gw = Gateway::start(&[("SERVER_UNHEALTHY_THRESHOLD", "3")]).await;
+    let gw = Gateway::start_on(&store, &[("SERVER_UNHEALTHY_THRESHOLD", "3")]).await;
     let id_f = gw.add_server_with(&fail, json!({ "tag": "f" })).await;
     let id_g = gw.add_server_with(&garbage, json!({ "tag": "g" })).await;
     let id_ok = gw.add_server(&ok).await;
@@ -134,10 +137,10 @@ async fn failed_or_garbage_answers_count_as_failed_polls() {
 
 // §5.5 step 2 with Q9 fixed: participantCount once (Scalelite adds moderatorCount again),
 // breakout rooms left out, times the server's load_multiplier.
-#[tokio::test]
-async fn load_is_participants_of_non_breakout_meetings_times_multiplier() {
+on_both_stores!(load_is_participants_of_non_breakout_meetings_times_multiplier);
+async fn load_is_participants_of_non_breakout_meetings_times_multiplier(store: Store) {
     let sim = BbbSimulator::start("secret").await.unwrap();
-    let gw = Gateway::start(&[("LOAD_JOIN_BUFFER_TIME", "0")]).await;
+    let gw = Gateway::start_on(&store, &[("LOAD_JOIN_BUFFER_TIME", "0")]).await;
     let id = gw
         .add_server_with(&sim, json!({ "load_multiplier": "2" }))
         .await;
@@ -158,14 +161,17 @@ async fn load_is_participants_of_non_breakout_meetings_times_multiplier() {
 
 // §5.5 step 2: a meeting younger than LOAD_JOIN_BUFFER_TIME minutes weighs at least
 // LOAD_MIN_USER_COUNT, then its real participant count.
-#[tokio::test]
-async fn young_meetings_weigh_at_least_the_minimum_user_count() {
+on_both_stores!(young_meetings_weigh_at_least_the_minimum_user_count);
+async fn young_meetings_weigh_at_least_the_minimum_user_count(store: Store) {
     let sim = BbbSimulator::start("secret").await.unwrap();
     // 0.1 minutes: meetings are young for 6 s.
-    let gw = Gateway::start(&[
-        ("LOAD_JOIN_BUFFER_TIME", "0.1"),
-        ("LOAD_MIN_USER_COUNT", "7"),
-    ])
+    let gw = Gateway::start_on(
+        &store,
+        &[
+            ("LOAD_JOIN_BUFFER_TIME", "0.1"),
+            ("LOAD_MIN_USER_COUNT", "7"),
+        ],
+    )
     .await;
     let id = gw.add_server(&sim).await;
     sim.add_meeting("small", 2, 1);
@@ -175,11 +181,11 @@ async fn young_meetings_weigh_at_least_the_minimum_user_count() {
 }
 
 // Design §4: one getMeetings per poll gives the live meeting list.
-#[tokio::test]
-async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted() {
+on_both_stores!(ended_meetings_are_forgotten_and_unknown_running_ones_adopted);
+async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted(store: Store) {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let b = BbbSimulator::start("secret-b").await.unwrap();
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     gw.add_server(&a).await;
     gw.add_server(&b).await;
     gw.create_ok("meetingID=m1&name=M1").await;
@@ -216,14 +222,17 @@ async fn ended_meetings_are_forgotten_and_unknown_running_ones_adopted() {
 
 // §5.2 and §5.4: least load first (ties by id), each create adds 1 × multiplier; the poll agrees
 // (young meetings weigh LOAD_MIN_USER_COUNT = 1 each), so the prediction holds across polls.
-#[tokio::test]
-async fn creates_follow_the_live_loads() {
+on_both_stores!(creates_follow_the_live_loads);
+async fn creates_follow_the_live_loads(store: Store) {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let b = BbbSimulator::start("secret-b").await.unwrap();
-    let gw = Gateway::start(&[
-        ("LOAD_JOIN_BUFFER_TIME", "60"),
-        ("LOAD_MIN_USER_COUNT", "1"),
-    ])
+    let gw = Gateway::start_on(
+        &store,
+        &[
+            ("LOAD_JOIN_BUFFER_TIME", "60"),
+            ("LOAD_MIN_USER_COUNT", "1"),
+        ],
+    )
     .await;
     let id_a = gw.add_server(&a).await;
     let id_b = gw
@@ -258,14 +267,17 @@ async fn creates_follow_the_live_loads() {
 
 // Q8 fixed: a create that times out on the least loaded server is rolled back and placed on the
 // next one; Scalelite would answer internalError and keep the mapping.
-#[tokio::test]
-async fn a_create_on_a_hanging_server_falls_over_to_the_next() {
+on_both_stores!(a_create_on_a_hanging_server_falls_over_to_the_next);
+async fn a_create_on_a_hanging_server_falls_over_to_the_next(store: Store) {
     let hung = BbbSimulator::start("secret-h").await.unwrap();
     let busy = BbbSimulator::start("secret-b").await.unwrap();
-    let gw = Gateway::start(&[
-        ("LOAD_JOIN_BUFFER_TIME", "0"),
-        ("SERVER_UNHEALTHY_THRESHOLD", "10"),
-    ])
+    let gw = Gateway::start_on(
+        &store,
+        &[
+            ("LOAD_JOIN_BUFFER_TIME", "0"),
+            ("SERVER_UNHEALTHY_THRESHOLD", "10"),
+        ],
+    )
     .await;
     let id_hung = gw.add_server(&hung).await;
     let id_busy = gw.add_server(&busy).await;
@@ -292,10 +304,10 @@ async fn a_create_on_a_hanging_server_falls_over_to_the_next() {
 }
 
 // §5.5 poll:versions: bbbVersion of the index call, refreshed periodically.
-#[tokio::test]
-async fn bbb_version_comes_from_the_index_call() {
+on_both_stores!(bbb_version_comes_from_the_index_call);
+async fn bbb_version_comes_from_the_index_call(store: Store) {
     let sim = BbbSimulator::start("secret").await.unwrap();
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server(&sim).await;
     gw.wait_server(&id, |s| s["bbb_version"] == "3.0.0").await;
     sim.set_version("2.7.3");

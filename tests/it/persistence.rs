@@ -1,7 +1,8 @@
-//! Restart persistence through the real binary (SIGKILL, then the same data dir and port):
-//! servers with their state, tag and multiplier, meeting placement and voice bridges survive,
-//! deletions stay deleted; servers declared in the YAML file (SCALELITE_CONFIG) are seeded and
-//! used; `scalelite serve --test` validates the configuration without starting.
+//! Restart persistence through the real binary (SIGKILL, then the same data dir, port and, on
+//! Redis, namespace): servers with their state, tag and multiplier, meeting placement and voice
+//! bridges survive, deletions stay deleted; servers declared in the YAML file (SCALELITE_CONFIG)
+//! are seeded and used; `scalelite serve --test` validates the configuration without starting
+//! (no store involved: those run once).
 use crate::common::*;
 use serde_json::json;
 use std::process::{Command, Output};
@@ -27,17 +28,20 @@ fn settings(s: &serde_json::Value) -> serde_json::Value {
     ])
 }
 
-#[tokio::test]
-async fn servers_and_meetings_survive_a_restart() {
+on_both_stores!(servers_and_meetings_survive_a_restart);
+async fn servers_and_meetings_survive_a_restart(store: Store) {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let b = BbbSimulator::start("secret-b").await.unwrap();
     let c = BbbSimulator::start("secret-c").await.unwrap();
     // A poll interval of 1 s: a meeting wrongly brought back by the restart would be forgotten
     // by the poller only after two polls, so the check right after the restart sees it.
-    let mut gw = Gateway::start(&[
-        ("USE_EXTERNAL_VOICE_BRIDGE", "true"),
-        ("POLL_INTERVAL", "1"),
-    ])
+    let mut gw = Gateway::start_on(
+        &store,
+        &[
+            ("USE_EXTERNAL_VOICE_BRIDGE", "true"),
+            ("POLL_INTERVAL", "1"),
+        ],
+    )
     .await;
     let id_a = gw
         .add_server_with(&a, json!({ "load_multiplier": "2.5" }))
@@ -116,8 +120,8 @@ async fn servers_and_meetings_survive_a_restart() {
     assert!(a.meeting("m4").is_some());
 }
 
-#[tokio::test]
-async fn servers_declared_in_the_config_file_are_seeded_and_used() {
+on_both_stores!(servers_declared_in_the_config_file_are_seeded_and_used);
+async fn servers_declared_in_the_config_file_are_seeded_and_used(store: Store) {
     let a = BbbSimulator::start("secret-a").await.unwrap();
     let off = BbbSimulator::start("secret-off").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +135,7 @@ async fn servers_declared_in_the_config_file_are_seeded_and_used() {
         off.secret()
     );
     std::fs::write(&path, yaml).unwrap();
-    let mut gw = Gateway::start(&[("SCALELITE_CONFIG", path.to_str().unwrap())]).await;
+    let mut gw = Gateway::start_on(&store, &[("SCALELITE_CONFIG", path.to_str().unwrap())]).await;
 
     let s = gw
         .wait_server("yaml-a", |s| {

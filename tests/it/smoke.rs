@@ -1,10 +1,10 @@
 //! Smoke test: one meeting created, joined, looked up and ended through the real binary.
 use crate::common::*;
 
-#[tokio::test]
-async fn create_join_end_through_the_real_binary() {
+on_both_stores!(create_join_end_through_the_real_binary);
+async fn create_join_end_through_the_real_binary(store: Store) {
     let sim = BbbSimulator::start("sim-secret").await.unwrap();
-    let gw = Gateway::start(&[]).await;
+    let gw = Gateway::start_on(&store, &[]).await;
     let id = gw.add_server(&sim).await;
     gw.create_ok("meetingID=m1&name=Test").await;
     assert!(sim.meeting("m1").is_some());

@@ -2,7 +2,8 @@
 //! Scalelite's environment variables, with simulated BBB servers behind it. This file starts the
 //! process and sends requests; `response.rs` reads and checks the answers, `bbb.rs` holds the
 //! create/join shortcuts and what the simulators received, `pool.rs` a pool with frozen loads,
-//! `ports.rs` the loopback ports, `redis_env.rs` Redis namespaces and servers.
+//! `ports.rs` the loopback ports, `redis_env.rs` Redis namespaces and servers; [`Store`] and
+//! [`on_both_stores!`] run a test on the embedded store and on Redis.
 
 mod bbb;
 pub mod certs;
@@ -30,6 +31,49 @@ pub const ADMIN_API: &str = "/scalelite/api/";
 /// The content type of a form body.
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
+/// The store the gateways of a test keep their state in.
+pub enum Store {
+    /// The embedded store (no REDIS_URL), in the gateway's data directory.
+    Embedded,
+    /// A namespace of the test's own on the shared Redis (REDIS_URL, else the local default);
+    /// every gateway the test starts with this value shares it, restarts included.
+    Redis(Namespace),
+}
+
+impl Store {
+    /// A fresh namespace on the shared Redis.
+    pub fn redis() -> Store {
+        Store::Redis(Namespace::new())
+    }
+
+    /// The environment that makes a gateway use this store.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        match self {
+            Store::Embedded => Vec::new(),
+            Store::Redis(ns) => ns.env(),
+        }
+    }
+}
+
+/// For each `name`, an `async fn name(store: Store)` in the same module, run as two tests:
+/// `name::embedded` and `name::redis` (its own fresh Redis namespace).
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn embedded() {
+                super::$name($crate::common::Store::Embedded).await;
+            }
+
+            #[tokio::test]
+            async fn redis() {
+                super::$name($crate::common::Store::redis()).await;
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_stores;
+
 /// A running `scalelite serve` process; killed when dropped.
 pub struct Gateway {
     child: Option<Child>,
@@ -45,6 +89,13 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// Start on `store` with the default test environment plus `env` (later entries win).
+    pub async fn start_on(store: &Store, env: &[(&str, &str)]) -> Gateway {
+        let mut all = store.env();
+        all.extend_from_slice(env);
+        Gateway::start(&all).await
+    }
+
     /// Start with the default test environment plus `env` (later entries win).
     pub async fn start(env: &[(&str, &str)]) -> Gateway {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -136,7 +187,7 @@ impl Gateway {
     }
 
     /// Stop the process (SIGKILL: nothing may depend on a graceful exit) and start it again
-    /// on the same port and data directory.
+    /// on the same port, data directory and environment (so on Redis, the same namespace).
     pub async fn restart(&mut self) {
         self.kill();
         self.launch().await;

@@ -1,12 +1,12 @@
 //! A pool of simulated servers whose loads only the load balancer changes, for tests that check
 //! load bookkeeping exactly.
 
-use super::Gateway;
+use super::{Gateway, Store};
 use scalelite::simulator::BbbSimulator;
 use serde_json::Value;
 
 /// A pool whose loads only the load balancer changes. The servers are added through a gateway
-/// with the fast test poller; then a second gateway on the same data dir polls once at start-up
+/// with the fast test poller; then a second gateway on the same data dir and store polls once at start-up
 /// (load = participants of the simulators' own meetings) and never again, so no poll races a
 /// load read.
 pub struct Pool {
@@ -31,8 +31,9 @@ fn restarted(s: &Value) -> bool {
     s["bbb_version"] == "restarted" && s["online"] == "online"
 }
 
-/// Start a [`Pool`] of `servers` (each with its extra admin fields) and the extra `env`.
-pub async fn pool(servers: &[(&BbbSimulator, Value)], env: &[(&str, &str)]) -> Pool {
+/// Start a [`Pool`] on `store` of `servers` (each with its extra admin fields) and the extra
+/// `env`.
+pub async fn pool(store: &Store, servers: &[(&BbbSimulator, Value)], env: &[(&str, &str)]) -> Pool {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().to_str().expect("utf-8 path").to_string();
     let mut vars = vec![("SCALELITE_DATA_DIR", path.as_str())];
@@ -40,16 +41,24 @@ pub async fn pool(servers: &[(&BbbSimulator, Value)], env: &[(&str, &str)]) -> P
     vars.extend_from_slice(env);
     let mut ids = Vec::new();
     {
-        let gw = Gateway::start(&vars).await;
+        let gw = Gateway::start_on(store, &vars).await;
         for (sim, extra) in servers {
             ids.push(gw.add_server_with(sim, extra.clone()).await);
         }
+    }
+    // The first gateway was killed holding the poller lease (on Redis), which would keep the
+    // second one from its start-up poll: a dead instance's lease is dropped as if it had expired.
+    if let Store::Redis(ns) = store {
+        let _: () = redis::cmd("DEL")
+            .arg(ns.key("lease:poller"))
+            .query(&mut ns.connection())
+            .expect("drop the poller lease");
     }
     for (sim, _) in servers {
         sim.set_version("restarted");
     }
     vars.push(("POLL_INTERVAL", "3600"));
-    let gw = Gateway::start(&vars).await;
+    let gw = Gateway::start_on(store, &vars).await;
     // The version is asked for after the load is stored: then the only poll is over.
     for id in &ids {
         gw.wait_server(id, restarted).await;
