@@ -27,10 +27,14 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
-# tests/metrics.rs lints the scrape with Prometheus' promtool (Debian package prometheus) when
-# it is there; without it that one check is skipped, so a failed install does not stop the run.
+# tests/it/metrics.rs lints the scrape with Prometheus' promtool (Debian package prometheus) and
+# fails without it: install it or stop here.
 if ! command -v promtool >/dev/null 2>&1; then
-  apt_install --no-install-recommends prometheus || echo "test.sh: promtool unavailable; tests/metrics.rs skips its promtool lint" >&2
+  apt_install --no-install-recommends prometheus || true
+  if ! command -v promtool >/dev/null 2>&1; then
+    echo "test.sh: cannot install promtool (Debian package prometheus); tests/it/metrics.rs needs it" >&2
+    exit 1
+  fi
 fi
 
 # Redis for the Redis store tests: the one given in REDIS_URL, the local default, or our own.
