@@ -79,8 +79,10 @@ if [ -z "${SCALELITE_TEST_DATABASE_URL:-}" ]; then
   export SCALELITE_TEST_DATABASE_URL=$url
 fi
 
-# The integration tests mostly wait on processes, sockets and polls, not on the CPU: 4 at a time
-# (libtest's default is one per core) took the integration binary from 137-173 s to 126 s on the
-# 2-core machine under load, with no failure; 6 made timing-sensitive tests flaky there.
+# The integration tests mostly wait on processes, sockets and polls, not on the CPU (the binary
+# uses about 0.4 of a core): run 4 at a time (libtest's default is one per core). On the 2-core
+# development machine, shared with other builds (load 8-18), the integration binary took
+# 137-225 s with 2 threads, 126-264 s with 4 and 89 s with 6; under that load a few timing-
+# sensitive tests failed now and then with any of them, more often with 6.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"
 cargo test --all-targets
