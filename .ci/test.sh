@@ -27,10 +27,14 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
-# tests/metrics.rs lints the scrape with Prometheus' promtool (Debian package prometheus) when
-# it is there; without it that one check is skipped, so a failed install does not stop the run.
+# tests/it/metrics.rs lints the scrape with Prometheus' promtool (Debian package prometheus) and
+# fails without it: install it or stop here.
 if ! command -v promtool >/dev/null 2>&1; then
-  apt_install --no-install-recommends prometheus || echo "test.sh: promtool unavailable; tests/metrics.rs skips its promtool lint" >&2
+  apt_install --no-install-recommends prometheus || true
+  if ! command -v promtool >/dev/null 2>&1; then
+    echo "test.sh: cannot install promtool (Debian package prometheus); tests/it/metrics.rs needs it" >&2
+    exit 1
+  fi
 fi
 
 # Redis for the Redis store tests: the one given in REDIS_URL, the local default, or our own.
@@ -75,4 +79,11 @@ if [ -z "${SCALELITE_TEST_DATABASE_URL:-}" ]; then
   export SCALELITE_TEST_DATABASE_URL=$url
 fi
 
+# Test threads: libtest's default, one per core. The integration tests mostly wait on processes,
+# sockets and polls (the binary uses about 0.4 of a core), but more threads mean more gateways
+# fighting for the cores. Measured on the 2-core development machine, shared with other builds
+# (load 8-18): the integration binary took 137-225 s with 2 threads, 104-264 s with 4 and 89 s
+# with 6, and with 4 or 6 one test (api_join::join_on_a_server_the_poller_marked_offline_is_refused,
+# a join slipping in between the poller's store write and its registry update) failed in 3 of 4
+# runs, with 2 in none of 3. RUST_TEST_THREADS overrides it.
 cargo test --all-targets

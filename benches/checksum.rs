@@ -26,7 +26,7 @@ fn join_query(algo: Algorithm) -> String {
 fn verify_and_resign(policy: &Checksum, raw: &str) -> String {
     let params = Params::parse(raw);
     let sum = params.get("checksum").unwrap_or("");
-    assert!(policy.verify("join", &strip_checksum(raw), sum));
+    assert!(policy.verify("join", &strip_checksum(raw, sum), sum));
     let mut out = params.clone();
     out.remove("checksum");
     let q = out.encode();
