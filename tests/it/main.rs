@@ -13,6 +13,7 @@ mod admin_servers;
 mod api_calls;
 mod api_checksum;
 mod api_create;
+mod api_edges;
 mod api_join;
 mod architecture;
 mod body_limit;
