@@ -277,6 +277,12 @@ impl Probe {
         change.load = Some(None);
         change.counters = Some((0, 0));
         change.stats = Some(ServerStats::default());
+        // This instance's joins read the registry: it says offline before the store does, so
+        // nobody who sees the server offline (the admin API reads the store) can still get a
+        // join sent there through this instance. The store's answer replaces the guess.
+        let mut offline = server.clone();
+        change.clone().apply(&mut offline);
+        self.registry.note(&offline);
         let updated = store.update_server(&server.id, change).await?;
         self.registry.note(&updated);
         let target = Target {
