@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Zero-downtime upgrade under load: a steady stream of joins (wrk) while a second
 # `scalelite serve -u` takes the listening sockets over from the first (SIGQUIT hand-over).
-# Prints wrk's totals; "errors" must be 0.
+# Prints wrk's totals; socket errors and wrong answers (anything but a 302 to the meeting's
+# server, counted by benches/load/join_302.lua) must be 0, the old process gone and a new one
+# serving. tests/it/upgrade.rs checks the same on every CI run; this is the bench under wrk.
 #   benches/upgrade.sh [seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +37,9 @@ curl -s "$base/bigbluebutton/api/create?$q&checksum=$(sum "create$q$secret")" | 
 q="meetingID=upgrade&fullName=Jane&role=VIEWER"
 join="$base/bigbluebutton/api/join?$q&checksum=$(sum "join$q$secret")"
 
-wrk -t2 -c"$conns" -d"${secs}s" "$join" >"$work/wrk.txt" 2>&1 & load=$!
+location=$(curl -s -o /dev/null -w '%{redirect_url}' "$join")
+[ -n "$location" ] || { echo "the join is not a redirect"; exit 1; }
+wrk -t2 -c"$conns" -d"${secs}s" -s benches/load/join_302.lua "$join" -- "$location" >"$work/wrk.txt" 2>&1 & load=$!
 sleep $((secs / 3))
 # The new binary waits for the sockets; SIGQUIT makes the old one hand them over and drain.
 $bin serve -u >"$work/new.log" 2>&1 & new=$!; pids+=($new)
@@ -44,9 +48,12 @@ kill -QUIT "$old"
 wait "$load"
 cat "$work/wrk.txt"
 errors=$(awk '/Socket errors/{gsub(",","");print $4+$6+$8+$10} ' "$work/wrk.txt")
-non3xx=$(awk '/Non-2xx or 3xx/{print $5}' "$work/wrk.txt")
+wrong=$(awk '/wrong answers/{print $3}' "$work/wrk.txt")
 alive_old=$(kill -0 "$old" 2>/dev/null && echo yes || echo no)
 grep -q . "$work/new.log" && echo "new process log: $(tail -1 "$work/new.log")"
-echo "socket errors: ${errors:-0}; non-2xx/3xx: ${non3xx:-0}; old process still running: $alive_old"
-curl -sf "$base/health_check" >/dev/null && echo "new process serving: yes"
-[ "${errors:-0}" = 0 ] && [ "${non3xx:-0}" = 0 ]
+new_pid=$(cat "$work/scalelite.pid" 2>/dev/null || echo "?")
+echo "socket errors: ${errors:-0}; wrong answers: ${wrong:-?}; old process ($old) still running: $alive_old; pid file: $new_pid"
+serving=no
+curl -sf "$base/health_check" >/dev/null && serving=yes
+echo "new process serving: $serving"
+[ "${errors:-0}" = 0 ] && [ "${wrong:-1}" = 0 ] && [ "$alive_old" = no ] && [ "$serving" = yes ] && [ "$new_pid" != "$old" ]
