@@ -49,9 +49,11 @@ wait "$load"
 cat "$work/wrk.txt"
 errors=$(awk '/Socket errors/{gsub(",","");print $4+$6+$8+$10} ' "$work/wrk.txt")
 wrong=$(awk '/wrong answers/{print $3}' "$work/wrk.txt")
+# Running, not a zombie: the old process is this script's child until waited for.
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; [[ $st != Z* ]]; }
 # The old process drains for up to ~10 s after the SIGQUIT.
-for _ in $(seq 200); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
-alive_old=$(kill -0 "$old" 2>/dev/null && echo yes || echo no)
+for _ in $(seq 200); do running "$old" || break; sleep 0.1; done
+alive_old=$(running "$old" && echo yes || echo no)
 grep -q . "$work/new.log" && echo "new process log: $(tail -1 "$work/new.log")"
 new_pid=$(cat "$work/scalelite.pid" 2>/dev/null || echo "?")
 echo "socket errors: ${errors:-0}; wrong answers: ${wrong:-?}; old process ($old) still running: $alive_old; pid file: $new_pid"
