@@ -110,9 +110,11 @@ fn a_refused_upload_is_moved_to_failed_and_not_retried() {
 fn a_refused_connection_is_retried_until_scalelite_is_up() {
     let bbb = Bbb::new();
     bbb.publish(ID_A);
-    let (listener, url) = listen();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // A reserved port below the ephemeral range: nothing else binds it while the script is
+    // refused (see common/ports.rs).
+    let port = crate::common::free_port();
+    let addr = format!("127.0.0.1:{}", port.get());
+    let url = format!("http://{addr}");
     bbb.configure(&format!(
         "SCALELITE_URL={url}\nRETRY_ATTEMPTS=6\nRETRY_INITIAL_DELAY=1"
     ));
@@ -125,7 +127,7 @@ fn a_refused_connection_is_retried_until_scalelite_is_up() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    let received = receiver(TcpListener::bind(addr).unwrap(), &[200], HOST);
+    let received = receiver(TcpListener::bind(&addr).unwrap(), &[200], HOST);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("curl exit 7"), "{}", stderr(&out));
