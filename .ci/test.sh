@@ -24,6 +24,11 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 # The TLS tests make their certificates with openssl (redis-server: Debian's is built with TLS).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# tests/it/bbb_scripts*.rs run the BBB-server scripts of packaging/bbb: rsync for the spool
+# transfer, curl for the upload, shellcheck to lint them.
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
