@@ -259,10 +259,10 @@ fn element(start: &BytesStart<'_>) -> Result<Node, ImportError> {
         String::from_utf8(start.name().as_ref().to_vec()).map_err(|_| bad("non-UTF-8 name"))?;
     let mut attrs = Vec::new();
     for attr in start.attributes() {
-        let attr = attr.map_err(|e| bad(e))?;
+        let attr = attr.map_err(bad)?;
         let key =
             String::from_utf8(attr.key.as_ref().to_vec()).map_err(|_| bad("non-UTF-8 name"))?;
-        let value = attr.unescape_value().map_err(|e| bad(e))?.into_owned();
+        let value = attr.unescape_value().map_err(bad)?.into_owned();
         attrs.push((key, value));
     }
     Ok(Node {
@@ -280,7 +280,7 @@ fn parse_tree(xml: &[u8]) -> Result<Node, ImportError> {
     let mut nodes = 0usize;
     let mut buf = Vec::new();
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| bad(e))?;
+        let event = reader.read_event_into(&mut buf).map_err(bad)?;
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 nodes += 1;
@@ -302,7 +302,7 @@ fn parse_tree(xml: &[u8]) -> Result<Node, ImportError> {
                 close(&mut stack, &mut root, node);
             }
             Event::Text(text) => {
-                let text = text.unescape().map_err(|e| bad(e))?;
+                let text = text.unescape().map_err(bad)?;
                 if let Some(top) = stack.last_mut() {
                     top.text.push_str(&text);
                 }

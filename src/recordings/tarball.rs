@@ -73,14 +73,11 @@ impl Extracted {
 
 impl Drop for Extracted {
     fn drop(&mut self) {
-        remove_quietly(&self.root);
-    }
-}
-
-fn remove_quietly(dir: &Path) {
-    if let Err(e) = fs::remove_dir_all(dir) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            tracing::warn!(dir = %dir.display(), error = %e, "could not remove an import directory");
+        match fs::remove_dir_all(&self.root) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(dir = %self.root.display(), error = %e, "could not remove an import dir");
+            }
+            _ => {}
         }
     }
 }
@@ -108,11 +105,8 @@ pub(crate) fn extract_from<R: Read>(
         .fill_buf()
         .map_err(|e| ImportError::from_read("reading the tarball", e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        extract_plain(
-            flate2::bufread::MultiGzDecoder::new(buffered),
-            work_dir,
-            limits,
-        )
+        let gunzip = flate2::bufread::MultiGzDecoder::new(buffered);
+        extract_plain(gunzip, work_dir, limits)
     } else {
         extract_plain(buffered, work_dir, limits)
     }
@@ -273,7 +267,7 @@ fn entry_path(raw: &[u8]) -> Result<Vec<&str>, ImportError> {
         .split('/')
         .filter(|p| !p.is_empty() && *p != ".")
         .collect();
-    if parts.iter().any(|p| *p == "..") || parts.len() > MAX_DEPTH {
+    if parts.contains(&"..") || parts.len() > MAX_DEPTH {
         return Err(ImportError::permanent(format!(
             "refused entry path {text:?}"
         )));

@@ -343,7 +343,12 @@ fn full_work_dir_is_transient_and_leaves_nothing() {
     );
     let tar = b.into_inner().unwrap();
     let err = extract_from(&tar[..], fs.path(), &Limits::default()).unwrap_err();
-    assert!(err.is_transient(), "{err}");
+    match &err {
+        ImportError::Transient { source, .. } => {
+            assert_eq!(source.kind(), std::io::ErrorKind::StorageFull)
+        }
+        other => panic!("expected ENOSPC, got {other}"),
+    }
     assert_eq!(fs::read_dir(fs.path()).unwrap().count(), 0);
 }
 
