@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use super::error::ImportError;
 
 /// Whether `name` may be used as one path component for a format name or a record id: not
-/// empty, at most 255 bytes, no `/`, `\` or NUL, and no leading `.` (which also excludes `.`,
-/// `..` and our hidden staging names).
+/// empty, at most 200 bytes (room for the staging affixes within a 255-byte name), no `/`, `\`
+/// or NUL, and no leading `.` (which also excludes `.`, `..` and our hidden staging names).
 pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 255
+        && name.len() <= 200
         && !name.starts_with('.')
         && !name.contains(['/', '\\', '\0'])
 }
@@ -78,11 +78,70 @@ pub(crate) fn move_between(
         ))),
         (true, true) => remove_tree(&current),
         (true, false) => {
-            install(&current, &target_root.join(format), record_id)?;
-            // After a copy across filesystems the source is still there.
-            remove_tree(&current)
+            // The files are already durable: on one filesystem a plain rename moves them
+            // atomically, with no hidden staging copy that a crash could strand.
+            let format_dir = target_root.join(format);
+            let write_err = |e| ImportError::from_write(format!("moving {}", current.display()), e);
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(&format_dir)
+                .map_err(write_err)?;
+            match fs::rename(&current, &target) {
+                Ok(()) => {
+                    sync_dir(&format_dir)?;
+                    sync_dir(&current_root.join(format))
+                }
+                Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+                    install(&current, &format_dir, record_id)?;
+                    remove_tree(&current)
+                }
+                Err(e) => Err(write_err(e)),
+            }
         }
     }
+}
+
+/// Removes what a crash can leave in `<root>/<format>/`: staging copies and replaced copies
+/// (hidden names). Safe when no import runs (the importer calls it at start, holding its
+/// lease): a staging copy is never the only copy — its tarball is still in the spool, or, for a
+/// move across filesystems, its source is still in place. Returns how many were removed.
+pub(crate) fn sweep_leftovers(root: &Path) -> Result<usize, ImportError> {
+    let mut removed = 0;
+    for format_dir in list(root)? {
+        if !format_dir.is_dir() || hidden(&format_dir) {
+            continue;
+        }
+        for entry in list(&format_dir)? {
+            let name = entry.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            if name.starts_with(".staging-") || name.starts_with(".old-") {
+                remove_tree(&entry)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// The paths in `dir`; a missing dir is empty.
+fn list(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+    let list_err = |e| ImportError::from_write(format!("listing {}", dir.display()), e);
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(list_err(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        out.push(entry.map_err(list_err)?.path());
+    }
+    Ok(out)
 }
 
 /// deleteRecordings' file side (§7.9): removes every `<publish_dir>/*/<record_id>`; returns how
@@ -93,19 +152,12 @@ pub(crate) fn delete_published(publish_dir: &Path, record_id: &str) -> Result<us
             "invalid record id {record_id:?}"
         )));
     }
-    let list_err = |e| ImportError::from_write(format!("listing {}", publish_dir.display()), e);
-    let entries = match fs::read_dir(publish_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(list_err(e)),
-    };
     let mut removed = 0;
-    for entry in entries {
-        let entry = entry.map_err(list_err)?;
-        if entry.file_name().to_string_lossy().starts_with('.') {
+    for format_dir in list(publish_dir)? {
+        if hidden(&format_dir) {
             continue;
         }
-        let path = entry.path().join(record_id);
+        let path = format_dir.join(record_id);
         if exists(&path)? {
             remove_tree(&path)?;
             removed += 1;

@@ -59,7 +59,7 @@ fn names_used_in_paths_are_validated() {
         "a/b",
         "a\\b",
         "a\0b",
-        &"x".repeat(256),
+        &"x".repeat(201),
     ] {
         assert!(!valid_name(bad), "{bad:?}");
     }
@@ -288,4 +288,27 @@ fn delete_published_removes_every_format_of_the_recording() {
         [ID],
         "the unpublished dir is not cleaned (§7.9)"
     );
+}
+
+#[test]
+fn sweep_leftovers_removes_only_hidden_staging_and_replaced_copies() {
+    let root = tempfile::tempdir().unwrap();
+    let (publish, unpublish) = (root.path().join("pub"), root.path().join("unpub"));
+    assert_eq!(sweep_leftovers(&publish).unwrap(), 0, "no dir yet");
+    place(
+        &recording(root.path(), "a", 10),
+        "presentation",
+        ID,
+        &publish,
+        &unpublish,
+    )
+    .unwrap();
+    let format_dir = publish.join("presentation");
+    for leftover in [format!(".staging-{ID}-1"), format!(".old-{ID}-2")] {
+        fs::create_dir_all(format_dir.join(leftover).join("video")).unwrap();
+    }
+    fs::create_dir_all(format_dir.join(".keep-me")).unwrap();
+    assert_eq!(sweep_leftovers(&publish).unwrap(), 2);
+    assert_eq!(names(&format_dir), [".keep-me", ID]);
+    assert_eq!(tag_of(&format_dir.join(ID)), "<recording>a</recording>");
 }

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use tar::EntryType;
 
 use super::error::ImportError;
+use super::extracted::find_formats;
+use super::extracted::Extracted;
 use super::files::valid_name;
 
 /// Deepest path accepted inside a tarball (BBB's deepest is about 6).
@@ -45,39 +47,6 @@ impl Default for Limits {
             max_total_bytes: 64 << 30,
             max_file_bytes: 32 << 30,
             max_entries: 200_000,
-        }
-    }
-}
-
-/// One `<format>/<record_id>` directory of an extracted tarball (it holds a `metadata.xml`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ExtractedFormat {
-    pub(crate) format: String,
-    pub(crate) record_id: String,
-    pub(crate) dir: PathBuf,
-}
-
-/// An extracted tarball. Its directory is removed when this is dropped, whatever happened.
-#[derive(Debug)]
-pub(crate) struct Extracted {
-    root: PathBuf,
-    /// Sorted by format, then record id.
-    pub(crate) formats: Vec<ExtractedFormat>,
-}
-
-impl Extracted {
-    pub(crate) fn root(&self) -> &Path {
-        &self.root
-    }
-}
-
-impl Drop for Extracted {
-    fn drop(&mut self) {
-        match fs::remove_dir_all(&self.root) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                tracing::warn!(dir = %self.root.display(), error = %e, "could not remove an import dir");
-            }
-            _ => {}
         }
     }
 }
@@ -349,48 +318,6 @@ fn write_file(
     file.set_permissions(fs::Permissions::from_mode(FILE_MODE))
         .map_err(write_err)?;
     Ok(total)
-}
-
-/// Every `<format>/<record_id>` directory; each must hold a regular `metadata.xml`.
-fn find_formats(root: &Path) -> Result<Vec<ExtractedFormat>, ImportError> {
-    let list = |dir: &Path| -> Result<Vec<(String, PathBuf)>, ImportError> {
-        let mut out = Vec::new();
-        let entries = fs::read_dir(dir)
-            .map_err(|e| ImportError::from_write(format!("listing {}", dir.display()), e))?;
-        for entry in entries {
-            let entry = entry
-                .map_err(|e| ImportError::from_write(format!("listing {}", dir.display()), e))?;
-            // Only directories are created at these levels (files there are refused above).
-            let name = entry.file_name().to_string_lossy().into_owned();
-            out.push((name, entry.path()));
-        }
-        out.sort();
-        Ok(out)
-    };
-    let mut formats = Vec::new();
-    for (format, format_dir) in list(root)? {
-        for (record_id, dir) in list(&format_dir)? {
-            let has_metadata = fs::symlink_metadata(dir.join("metadata.xml"))
-                .map(|m| m.is_file())
-                .unwrap_or(false);
-            if !has_metadata {
-                return Err(ImportError::permanent(format!(
-                    "{format}/{record_id} has no metadata.xml"
-                )));
-            }
-            formats.push(ExtractedFormat {
-                format: format.clone(),
-                record_id,
-                dir,
-            });
-        }
-    }
-    if formats.is_empty() {
-        return Err(ImportError::permanent(
-            "no <format>/<record_id>/metadata.xml in the tarball",
-        ));
-    }
-    Ok(formats)
 }
 
 #[cfg(test)]

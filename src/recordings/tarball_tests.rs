@@ -9,6 +9,7 @@ use std::path::Path;
 use tar::{EntryType, Header};
 
 use super::*;
+use crate::recordings::extracted::sweep_work_dir;
 use crate::recordings::test_mount::Tmpfs;
 
 const ID: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678-1700000000000";
@@ -362,4 +363,20 @@ fn read_only_work_dir_is_transient() {
         extract_from(&good_tar()[..], &fs.path().join("work"), &Limits::default()).unwrap_err();
     assert!(err.is_transient(), "{err}");
     assert!(!Path::new(&fs.path().join("work")).exists());
+}
+
+#[test]
+fn sweep_work_dir_removes_extractions_a_crash_left() {
+    let work = tempfile::tempdir().unwrap();
+    assert_eq!(sweep_work_dir(&work.path().join("missing")).unwrap(), 0);
+    fs::create_dir_all(work.path().join(".import-0123/video/x")).unwrap();
+    fs::write(work.path().join("other.tar"), b"kept").unwrap();
+    let live = extract_from(&good_tar()[..], work.path(), &Limits::default()).unwrap();
+    drop(live);
+    assert_eq!(sweep_work_dir(work.path()).unwrap(), 1);
+    assert_eq!(
+        fs::read_dir(work.path()).unwrap().count(),
+        1,
+        "only other.tar is left"
+    );
 }
