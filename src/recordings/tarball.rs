@@ -171,11 +171,12 @@ fn unpack(reader: impl Read, root: &Path, limits: &Limits) -> Result<(), ImportE
                 )));
             }
         }
+        // A PAX path wins over a GNU long name, which wins over the header's name.
+        let gnu_name = long_name.take();
         let raw_path = pax_path
             .take()
-            .or(long_name.take())
+            .or(gnu_name)
             .unwrap_or_else(|| entry.path_bytes().into_owned());
-        long_name = None;
         let declared = entry.size();
         // In raw mode the crate does not apply a PAX size; one that disagrees with the header
         // would make this reader and others see different archives, so it is refused.
@@ -323,3 +324,7 @@ fn write_file(
 #[cfg(test)]
 #[path = "tarball_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tarball_hostile_tests.rs"]
+mod hostile_tests;
