@@ -312,3 +312,46 @@ fn sweep_leftovers_removes_only_hidden_staging_and_replaced_copies() {
     assert_eq!(names(&format_dir), [".keep-me", ID]);
     assert_eq!(tag_of(&format_dir.join(ID)), "<recording>a</recording>");
 }
+
+/// The pieces together: a BBB-like tarball extracted, its metadata read, its formats placed by
+/// their published flag, and the extraction gone afterwards.
+#[test]
+fn a_tarball_goes_from_spool_to_publish_and_unpublish_dirs() {
+    use crate::recordings::{metadata, tarball};
+    let root = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    for (format, xml) in [
+        (
+            "presentation",
+            &include_bytes!("fixtures/presentation.xml")[..],
+        ),
+        ("podcast", &include_bytes!("fixtures/podcast.xml")[..]),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(xml.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, format!("{format}/{ID}/metadata.xml"), xml)
+            .unwrap();
+    }
+    let spool = root.path().join(format!("{ID}.tar"));
+    fs::write(&spool, b.into_inner().unwrap()).unwrap();
+    let work = root.path().join("work");
+    let (publish, unpublish) = (root.path().join("pub"), root.path().join("unpub"));
+    let extracted = tarball::extract(&spool, &work, &tarball::Limits::default()).unwrap();
+    for found in &extracted.formats {
+        let meta = metadata::read_metadata(&found.dir).unwrap();
+        assert_eq!(
+            (meta.format.as_str(), meta.record_id.as_str()),
+            (found.format.as_str(), ID)
+        );
+        let (to, other) = match meta.published {
+            Some(true) => (&publish, &unpublish),
+            _ => (&unpublish, &publish),
+        };
+        place(&found.dir, &found.format, &found.record_id, to, other).unwrap();
+    }
+    drop(extracted);
+    assert!(names(&work).is_empty(), "the extraction is gone");
+    assert_eq!(names(&publish.join("presentation")), [ID]);
+    assert_eq!(names(&unpublish.join("podcast")), [ID]);
+}

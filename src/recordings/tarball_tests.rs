@@ -249,3 +249,22 @@ fn sweep_work_dir_removes_extractions_a_crash_left() {
         "only other.tar is left"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Mangled tarballs (a byte changed, then cut) never panic, and a failure leaves nothing.
+    #[test]
+    fn mangled_tarballs_never_panic(at in 0usize..400_000, byte in 0u8..=255, cut in 0usize..400_000) {
+        let mut tar = good_tar();
+        let at = at % tar.len();
+        tar[at] = byte;
+        tar.truncate(cut.max(1));
+        let _ = run(&tar, &Limits::default());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(0u8..=255, 0..4096)) {
+        let _ = run(&bytes, &Limits::default());
+    }
+}
