@@ -235,8 +235,8 @@ fn install(src: &Path, format_dir: &Path, record_id: &str) -> Result<PathBuf, Im
     Ok(target)
 }
 
-/// Undoes a failed install: a staged copy is removed; a staged original (moved by rename) goes
-/// back where it came from, since for publishRecordings it is the only copy.
+/// Undoes a failed install: a staged copy is removed; a source moved in by rename goes back
+/// where it came from (the caller still owns it), so nothing hidden stays in the target dir.
 fn abandon(staging: &Path, src: &Path, moved: bool) {
     let result = if moved {
         fs::rename(staging, src)
