@@ -159,7 +159,15 @@ async fn receive(state: &State, session: &mut Session) -> Result<(String, Stored
     let signed = strip_checksum(&raw, sum);
     let server = candidates
         .into_iter()
-        .find(|s| verify_with(&[s.secret.clone()], &ALGORITHMS, CALL, &signed, sum))
+        .find(|s| {
+            verify_with(
+                std::slice::from_ref(&s.secret),
+                &ALGORITHMS,
+                CALL,
+                &signed,
+                sum,
+            )
+        })
         .ok_or(UploadError::Checksum)?;
     let digest = params
         .present("sha256")
