@@ -208,3 +208,59 @@ fn config_build_reads_the_section() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(serde_yaml::from_str::<crate::config::FileConfig>("recordings:\n  nope: 1\n").is_err());
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VARS: &[&str] = &[
+        "RECORDING_DISABLED",
+        "RECORDING_SPOOL_DIR",
+        "RECORDING_WORK_DIR",
+        "RECORDING_PUBLISH_DIR",
+        "RECORDING_UNPUBLISH_DIR",
+        "RECORDING_IMPORT_UNPUBLISHED",
+        "RECORDING_PLAYBACK_FORMATS",
+        "GET_RECORDINGS_API_FILTERED",
+        "PROTECTED_RECORDINGS_ENABLED",
+        "PROTECTED_RECORDINGS_TOKEN_TIMEOUT",
+        "PROTECTED_RECORDINGS_TIMEOUT",
+        "RECORDING_IMPORT_POLL_INTERVAL",
+        "RECORDING_UPLOAD_MAX_BYTES",
+    ];
+
+    proptest! {
+        /// Any values: a configuration or problems naming the variable, never a panic.
+        #[test]
+        fn any_values_give_a_config_or_named_problems(
+            vars in prop::collection::vec(
+                (
+                    prop::sample::select(VARS),
+                    prop_oneof![
+                        any::<String>(),
+                        "[-+]?[0-9]{1,22}([.][0-9]{1,4})?([eE][-+]?[0-9]{1,3})?",
+                        Just("inf".to_string()),
+                        Just("NaN".to_string()),
+                        "[a-z:/._ -]{0,16}",
+                    ],
+                ),
+                0..8,
+            ),
+        ) {
+            let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (_, errors) = parse(None, &pairs);
+            for e in &errors {
+                prop_assert!(VARS.iter().any(|v| e.contains(v)), "{}", e);
+            }
+        }
+
+        /// A positive byte count lands as given.
+        #[test]
+        fn upload_limits_land(n in 1i64..=i64::MAX) {
+            let text = n.to_string();
+            let (c, errors) = parse(None, &[("RECORDING_UPLOAD_MAX_BYTES", text.as_str())]);
+            prop_assert!(errors.is_empty(), "{:?}", errors);
+            prop_assert_eq!(c.upload_max_bytes, n as u64);
+        }
+    }
+}

@@ -282,3 +282,33 @@ async fn a_full_spool_is_507_without_leftovers() {
     assert_eq!(entries(s.spool.path()), [format!("{}.tar", sha256(&small))]);
     drop(mounted);
 }
+
+/// A sender that goes away mid-body leaves nothing behind (the temp file is removed), and the
+/// gateway goes on serving.
+#[tokio::test]
+async fn a_sender_gone_mid_body_leaves_nothing() {
+    let s = setup(&[]).await;
+    let body = tarball("rec-gone", 2 * LIMIT);
+    let length = format!("Content-Length: {}", body.len());
+    let mut conn = TcpStream::connect(("127.0.0.1", s.gw.port)).await.unwrap();
+    conn.write_all(head(&signed_path(&s, &body), &length, false).as_bytes())
+        .await
+        .unwrap();
+    conn.write_all(&body[..LIMIT / 2]).await.unwrap();
+    // The temp file exists while the body arrives.
+    let spool = s.spool.path().to_path_buf();
+    let dir = spool.clone();
+    eventually("a temp file in the spool", || {
+        let found = entries(&dir).iter().any(|e| e.starts_with(".upload-"));
+        async move { found }
+    })
+    .await;
+    drop(conn);
+    eventually("an empty spool", || {
+        let empty = entries(&spool).is_empty();
+        async move { empty }
+    })
+    .await;
+    let r = post(&s.gw, &signed_path(&s, &body), body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
