@@ -26,10 +26,15 @@ pub async fn setup(env: &[(&str, &str)]) -> Setup {
 }
 
 pub async fn setup_with_spool(spool: tempfile::TempDir, env: &[(&str, &str)]) -> Setup {
+    setup_on(&Store::Embedded, spool, env).await
+}
+
+/// The same on `store` (the server is looked up in it).
+pub async fn setup_on(store: &Store, spool: tempfile::TempDir, env: &[(&str, &str)]) -> Setup {
     let dir = spool.path().to_str().unwrap().to_string();
     let mut all = vec![("RECORDING_SPOOL_DIR", dir.as_str())];
     all.extend_from_slice(env);
-    let gw = Gateway::start(&all).await;
+    let gw = Gateway::start_on(store, &all).await;
     let sim = sim(SERVER_SECRET).await;
     let id = gw.add_server(&sim).await;
     Setup {
@@ -306,4 +311,28 @@ async fn disabled_recordings_refuse_uploads() {
     let path = upload_path(&s.id, &sha256(&body), SERVER_SECRET, Algorithm::Sha256);
     let r = post(&s.gw, &path, body).await;
     assert_refused(&r, 503, s.spool.path());
+}
+
+on_both_stores!(found_by_id_and_host_in_the_store);
+
+/// The server is found in the store (embedded or Redis) by id and by host name, with its
+/// secret as the store has it: after updateServer changes it, the new secret signs.
+async fn found_by_id_and_host_in_the_store(store: Store) {
+    let s = setup_on(&store, tempfile::tempdir().unwrap(), &[]).await;
+    let body = tarball("rec-store", 10_000);
+    let digest = sha256(&body);
+    for server in [s.id.as_str(), "127.0.0.1"] {
+        let path = upload_path(server, &digest, SERVER_SECRET, Algorithm::Sha256);
+        let r = post(&s.gw, &path, body.clone()).await;
+        assert_eq!(r.status, 200, "{server}: {}", r.body);
+    }
+    let r =
+        s.gw.update_server(&s.id, serde_json::json!({ "secret": "rotated-secret" }))
+            .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let old = upload_path(&s.id, &digest, SERVER_SECRET, Algorithm::Sha256);
+    assert_eq!(post(&s.gw, &old, body.clone()).await.status, 401);
+    let new = upload_path("127.0.0.1", &digest, "rotated-secret", Algorithm::Sha256);
+    assert_eq!(post(&s.gw, &new, body).await.status, 200);
+    assert_eq!(entries(s.spool.path()), [format!("{digest}.tar")]);
 }
