@@ -2,7 +2,8 @@
 //! the importer ignores: it takes `*.tar` only), written and hashed as the body arrives, its first
 //! block checked as a tar header, then made durable (fsync) and renamed atomically to
 //! `<sha256>.tar`, the spool directory fsynced after. On every other path the temp file is
-//! removed (a drop guard, so a cancelled or failed upload leaves nothing either).
+//! removed (a drop guard, so a cancelled or failed upload leaves nothing either); one left by
+//! a process that died mid-upload is swept by the next upload once an hour old.
 
 use super::upload::UploadError;
 use sha2::{Digest, Sha256};
@@ -39,6 +40,7 @@ impl Incoming {
     /// A new temp file in `spool` (created if missing, as Scalelite's importer does).
     pub(crate) async fn create(spool: &Path) -> Result<Incoming, UploadError> {
         tokio::fs::create_dir_all(spool).await.map_err(io)?;
+        sweep_stale(spool).await;
         let path = spool.join(format!(".upload-{}.part", uuid::Uuid::new_v4().simple()));
         let file = tokio::fs::OpenOptions::new()
             .write(true)
@@ -113,6 +115,34 @@ impl Drop for Incoming {
         if !self.kept {
             // Nothing else to do on failure: the refusal is answered and counted anyway.
             let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A temp file untouched this long belongs to an upload that died with its process (kill -9,
+/// power loss): a live one is written at least every read timeout (60 s).
+const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove the temp files of uploads that died with their process, so a crash leaves nothing
+/// in the spool for long. Best effort: a file that cannot be read or removed stays.
+async fn sweep_stale(spool: &Path) {
+    let Ok(mut dir) = tokio::fs::read_dir(spool).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = dir.next_entry().await {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".upload-") && name.ends_with(".part")) {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .await
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|a| a > STALE) && tokio::fs::remove_file(entry.path()).await.is_ok() {
+            log::warn!("upload: removed {name}, left by an upload that died");
         }
     }
 }

@@ -312,3 +312,29 @@ async fn a_sender_gone_mid_body_leaves_nothing() {
     let r = post(&s.gw, &signed_path(&s, &body), body.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// A temp file left by a gateway killed mid-upload (an hour untouched) is swept by the next
+/// upload; a fresh one (an upload in progress) stays.
+#[tokio::test]
+async fn temp_files_of_dead_uploads_are_swept() {
+    let s = setup(&[]).await;
+    let stale = s.spool.path().join(".upload-dead.part");
+    let live = s.spool.path().join(".upload-live.part");
+    std::fs::write(&stale, b"half").unwrap();
+    std::fs::write(&live, b"half").unwrap();
+    let touched = Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(&stale)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    let body = tarball("rec-sweep", 10_000);
+    let r = post(&s.gw, &signed_path(&s, &body), body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut expected = vec![
+        format!("{}.tar", sha256(&body)),
+        ".upload-live.part".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(entries(s.spool.path()), expected);
+}
