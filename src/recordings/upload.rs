@@ -35,7 +35,7 @@ const ALGORITHMS: [Algorithm; 4] = [
 pub(crate) enum UploadError {
     #[error("Recordings are disabled on this load balancer")]
     Disabled,
-    #[error("No server '{0}' (the server parameter is a server id or the host name of its URL)")]
+    #[error("No server {0:?} (the server parameter is a server id or the host name of its URL)")]
     UnknownServer(String),
     #[error("Invalid checksum: sign with the server's own secret")]
     Checksum,
