@@ -3,8 +3,9 @@
 //! base units (seconds), `_total` counters.
 
 use prometheus::{
-    register_gauge_vec, register_histogram, register_histogram_vec, register_int_counter_vec,
-    register_int_gauge_vec, GaugeVec, Histogram, HistogramVec, IntCounterVec, IntGaugeVec,
+    register_gauge_vec, register_histogram, register_histogram_vec, register_int_counter,
+    register_int_counter_vec, register_int_gauge_vec, GaugeVec, Histogram, HistogramVec,
+    IntCounter, IntCounterVec, IntGaugeVec,
 };
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -25,6 +26,8 @@ pub(crate) struct Metrics {
     pub store_duration: HistogramVec,
     pub store_errors: IntCounterVec,
     pub build_info: IntGaugeVec,
+    pub upload_bytes: IntCounter,
+    pub upload_refusals: IntCounterVec,
 }
 
 /// Buckets from 100 µs to 10 s: joins take well under a millisecond, BBB calls up to the timeout.
@@ -114,6 +117,17 @@ static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| {
             &["version"]
         )
         .ok()?,
+        upload_bytes: register_int_counter!(
+            "scalelite_recording_upload_bytes_total",
+            "Bytes of recording tarballs uploaded and stored in the spool"
+        )
+        .ok()?,
+        upload_refusals: register_int_counter_vec!(
+            "scalelite_recording_upload_refusals_total",
+            "Recording uploads refused, by reason",
+            &["reason"]
+        )
+        .ok()?,
     };
     m.build_info
         .with_label_values(&[env!("CARGO_PKG_VERSION")])
@@ -154,6 +168,20 @@ pub(crate) fn store(operation: &str, took: Duration, ok: bool) {
         if !ok {
             m.store_errors.with_label_values(&[operation]).inc();
         }
+    }
+}
+
+/// A recording upload stored in the spool (`bytes` long).
+pub(crate) fn upload_stored(bytes: u64) {
+    if let Some(m) = get() {
+        m.upload_bytes.inc_by(bytes);
+    }
+}
+
+/// A recording upload refused, for `reason` (a fixed word: `checksum`, `too_large`, …).
+pub(crate) fn upload_refused(reason: &str) {
+    if let Some(m) = get() {
+        m.upload_refusals.with_label_values(&[reason]).inc();
     }
 }
 

@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     /// Request limits (the largest body the gateway reads).
     pub limits: Option<super::limits::LimitsSection>,
+    /// The recordings half: directories, import switches, upload limit.
+    pub recordings: Option<super::recordings::RecordingsSection>,
 }
 
 /// Logs: `level` (or target=level pairs), `format` (text or json), `file` (stderr when unset).

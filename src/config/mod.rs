@@ -7,6 +7,7 @@ mod limits;
 mod listen;
 mod log;
 mod metrics;
+mod recordings;
 mod redis;
 mod rules;
 mod sections;
@@ -17,6 +18,7 @@ pub use database::DatabaseConfig;
 pub use env::Env;
 pub use file::{FileConfig, LogSection, ServerSection};
 pub use limits::LimitsSection;
+pub use recordings::{RecordingsConfig, RecordingsSection};
 pub use redis::RedisCa;
 pub use tls::TlsConfig;
 
@@ -88,6 +90,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Largest BBB API request body the gateway reads (SCALELITE_MAX_BODY_BYTES).
     pub max_body_bytes: usize,
+    /// The recordings half: directories, import switches, upload limit (RECORDING_*).
+    pub recordings: RecordingsConfig,
 }
 
 impl Config {
@@ -113,6 +117,13 @@ impl Config {
         let listen = listen::listen(file.listen, env, e);
         let meetings = sections::meetings(file.meetings, env, e);
         let (poller, timeouts) = sections::poller(file.poller, env, e);
+        let data_dir = PathBuf::from(
+            env.value("SCALELITE_DATA_DIR")
+                .map(String::from)
+                .or(file.data_dir)
+                .unwrap_or_else(|| "data".into()),
+        );
+        let recordings = recordings::recordings(file.recordings, env, &data_dir, e);
         let config = Config {
             listen: listen.tcp,
             listen_unix: listen.unix,
@@ -121,12 +132,7 @@ impl Config {
                     .map(|n| n.get())
                     .unwrap_or(2)
             }),
-            data_dir: PathBuf::from(
-                env.value("SCALELITE_DATA_DIR")
-                    .map(String::from)
-                    .or(file.data_dir)
-                    .unwrap_or_else(|| "data".into()),
-            ),
+            data_dir,
             checksum: rules::checksum(env, file.secrets, file.checksum_algorithms, e),
             build_number: env
                 .value("BUILD_NUMBER")
@@ -160,6 +166,7 @@ impl Config {
             log: log_settings(file.log, env, "info", e),
             database: database::database(file.database_url, env, e),
             max_body_bytes: limits::max_body_bytes(file.limits, env, e),
+            recordings,
         };
         if errors.is_empty() {
             Ok(config)

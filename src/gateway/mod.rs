@@ -176,6 +176,12 @@ impl ProxyHttp for Gateway {
             Route::Unsupported => Err(ApiError::UnsupportedRequest),
             Route::Index => Ok(health::index(&state)),
             Route::Admin(action) => Ok(admin::handle(&state, session, &action).await),
+            Route::Upload => {
+                // Binary body, streamed to the spool: it writes its own answer.
+                let status = crate::recordings::upload::answer(&state, session).await?;
+                ctx.log.result = status.to_string();
+                return Ok(true);
+            }
             Route::Api(action) => {
                 let limit = state.config.max_body_bytes;
                 match call::answer(&state, session, action, &mut ctx.log.meeting, limit).await {

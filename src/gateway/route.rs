@@ -15,6 +15,9 @@ pub(crate) enum Route {
     Api(String),
     /// `/scalelite/api/<action>`
     Admin(String),
+    /// `POST /scalelite/api/uploadRecording`: a BBB server's tarball, signed with its own
+    /// secret (not an admin call: no JSON, no load balancer secret).
+    Upload,
     /// `/health_check` and `/`
     Health,
     /// Everything else: `unsupportedRequest`.
@@ -28,6 +31,7 @@ impl Route {
             Route::Index => "index",
             Route::Api(_) => "api",
             Route::Admin(_) => "admin",
+            Route::Upload => "upload",
             Route::Health => "health",
             Route::Unsupported => "unsupported",
         }
@@ -36,6 +40,7 @@ impl Route {
     pub(crate) fn action(&self) -> Option<String> {
         match self {
             Route::Api(a) | Route::Admin(a) => Some(a.clone()),
+            Route::Upload => Some("uploadRecording".into()),
             _ => None,
         }
     }
@@ -76,6 +81,13 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
     }
     if let Some(action) = path.strip_prefix("/scalelite/api/") {
         let action = action.trim_end_matches('/');
+        if action == "uploadRecording" {
+            return if method == Method::POST {
+                Route::Upload
+            } else {
+                Route::Unsupported
+            };
+        }
         return if admin::accepts(action, method) {
             Route::Admin(action.to_string())
         } else {
@@ -123,6 +135,14 @@ mod tests {
         );
         assert_eq!(
             route(&Method::GET, "/scalelite/api/addServer"),
+            Route::Unsupported
+        );
+        assert_eq!(
+            route(&Method::POST, "/scalelite/api/uploadRecording"),
+            Route::Upload
+        );
+        assert_eq!(
+            route(&Method::GET, "/scalelite/api/uploadRecording"),
             Route::Unsupported
         );
         assert_eq!(route(&Method::GET, "/health_check"), Route::Health);

@@ -40,4 +40,6 @@ mod store_redis_trouble;
 mod tls;
 mod tls_config;
 mod upgrade;
+mod upload;
+mod upload_limits;
 mod upstream_tls;

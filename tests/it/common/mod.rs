@@ -209,6 +209,11 @@ impl Gateway {
         }
     }
 
+    /// The running process' id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("a running gateway").id()
+    }
+
     pub fn url(&self, path_and_query: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path_and_query)
     }
