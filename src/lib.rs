@@ -14,6 +14,7 @@ mod gateway;
 pub mod logging;
 mod metrics;
 pub mod pool;
+mod recordings;
 pub mod simulator;
 mod state;
 pub mod store;
