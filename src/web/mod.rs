@@ -6,5 +6,5 @@ mod request;
 
 pub(crate) use reply::{send, Reply, XML};
 pub(crate) use request::{
-    check_content_type, has_body, is_xml, raw_query, read_body, verify, BodyRule, Methods,
+    check_content_type, has_body, is_xml, origin, raw_query, read_body, verify, BodyRule, Methods,
 };
