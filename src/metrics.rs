@@ -2,6 +2,8 @@
 //! serves on its own listener). Names follow Prometheus conventions: `scalelite_` prefix,
 //! base units (seconds), `_total` counters.
 
+pub(crate) mod imports;
+
 use prometheus::{
     register_gauge_vec, register_histogram, register_histogram_vec, register_int_counter,
     register_int_counter_vec, register_int_gauge_vec, GaugeVec, Histogram, HistogramVec,

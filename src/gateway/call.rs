@@ -19,6 +19,8 @@ pub(crate) struct ApiCall {
     pub(crate) streams_body: bool,
     /// A body we read that is forwarded as is (create's pre-uploaded slides).
     pub(crate) xml_body: Option<Bytes>,
+    /// `scheme://host[:port]` as the client reached us (links in recording answers).
+    pub(crate) origin: String,
 }
 
 /// What a call's handler decided.
@@ -62,6 +64,7 @@ pub(crate) async fn answer(
         params,
         streams_body: stream,
         xml_body,
+        origin: web::origin(session),
     };
     if let Some(early) = action.precheck.and_then(|check| check(state, &call)) {
         return early;

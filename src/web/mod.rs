@@ -6,6 +6,6 @@ mod request;
 
 pub(crate) use reply::{send, Reply, XML};
 pub(crate) use request::{
-    check_content_type, discard_body, has_body, is_xml, raw_query, read_body, verify, BodyRule,
-    Methods,
+    check_content_type, discard_body, has_body, is_xml, origin, raw_query, read_body, verify,
+    BodyRule, Methods,
 };

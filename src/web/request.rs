@@ -177,3 +177,39 @@ impl Methods {
         }
     }
 }
+
+/// `scheme://host[:port]` as the client reached us: what links in our answers start with
+/// (recording URLs). Behind a proxy its `X-Forwarded-Proto` / `X-Forwarded-Host` say it, as
+/// Rails reads them; otherwise TLS or not, and the `Host` header.
+pub(crate) fn origin(session: &Session) -> String {
+    let headers = &session.req_header().headers;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            // A list (several proxies): the first is the client's.
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let tls = session
+        .digest()
+        .and_then(|d| d.ssl_digest.as_ref())
+        .is_some();
+    let scheme = match header("x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        Some(_) => "http",
+        None if tls => "https",
+        None => "http",
+    };
+    let host = header("x-forwarded-host")
+        .or_else(|| header("host"))
+        .or_else(|| session.req_header().uri.authority().map(|a| a.as_str()))
+        .unwrap_or("localhost");
+    // The default port is left out, as Rails' host_with_port does.
+    let host = match (scheme, host.rsplit_once(':')) {
+        ("https", Some((h, "443"))) | ("http", Some((h, "80"))) => h,
+        _ => host,
+    };
+    format!("{scheme}://{host}")
+}
