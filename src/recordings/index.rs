@@ -27,34 +27,14 @@ pub(crate) async fn get_recordings(
         }
         let paged = filter.limit.is_some() || filter.offset > 0;
         let total = if paged {
-            let mut s = Sql::new(d, "");
-            let cond = filter.condition(&mut s);
-            s.push(&format!("SELECT count(*) FROM recordings r WHERE {cond}"));
+            let s = count_sql(d, filter);
             let n: i64 = bind(&s).fetch_one(&mut *tx).await?.try_get(0)?;
             Some(u64::try_from(n).unwrap_or(0))
         } else {
             None
         };
 
-        let mut s = Sql::new(d, "");
-        let cond = filter.condition(&mut s);
-        s.push(&format!(
-            "SELECT r.id, r.record_id, r.meeting_id, r.name, r.published, r.protected, r.state, \
-             {}, {}, r.participants FROM recordings r WHERE {cond} ORDER BY {}",
-            epoch_ms(d, "r.starttime"),
-            epoch_ms(d, "r.endtime"),
-            order(d)
-        ));
-        if paged {
-            let limit = s.arg(Arg::Int(filter.limit.map(i64::from)));
-            let offset = s.arg(Arg::Int(Some(i64::from(filter.offset))));
-            // A NULL limit is no limit on PostgreSQL; SQLite wants a negative one.
-            let limit = match d {
-                Dialect::Postgres => limit,
-                Dialect::Sqlite => format!("COALESCE({limit}, -1)"),
-            };
-            s.push(&format!(" LIMIT {limit} OFFSET {offset}"));
-        }
+        let s = page_sql(d, filter, paged);
         let mut recordings = Vec::new();
         for row in bind(&s).fetch_all(&mut *tx).await? {
             recordings.push(Recording {
@@ -141,4 +121,36 @@ pub(crate) async fn get_recordings(
         tx.commit().await?;
         Ok((recordings, total))
     })
+}
+
+/// How many recordings `filter` selects.
+pub(super) fn count_sql(d: Dialect, filter: &RecordingFilter) -> Sql {
+    let mut s = Sql::new(d, "");
+    let cond = filter.condition(&mut s);
+    s.push(&format!("SELECT count(*) FROM recordings r WHERE {cond}"));
+    s
+}
+
+/// The recordings `filter` selects, in order, paged when `paged`.
+pub(super) fn page_sql(d: Dialect, filter: &RecordingFilter, paged: bool) -> Sql {
+    let mut s = Sql::new(d, "");
+    let cond = filter.condition(&mut s);
+    s.push(&format!(
+        "SELECT r.id, r.record_id, r.meeting_id, r.name, r.published, r.protected, r.state, \
+         {}, {}, r.participants FROM recordings r WHERE {cond} ORDER BY {}",
+        epoch_ms(d, "r.starttime"),
+        epoch_ms(d, "r.endtime"),
+        order(d)
+    ));
+    if paged {
+        let limit = s.arg(Arg::Int(filter.limit.map(i64::from)));
+        let offset = s.arg(Arg::Int(Some(i64::from(filter.offset))));
+        // A NULL limit is no limit on PostgreSQL; SQLite wants a negative one.
+        let limit = match d {
+            Dialect::Postgres => limit,
+            Dialect::Sqlite => format!("COALESCE({limit}, -1)"),
+        };
+        s.push(&format!(" LIMIT {limit} OFFSET {offset}"));
+    }
+    s
 }
