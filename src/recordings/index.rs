@@ -59,11 +59,7 @@ pub(crate) async fn get_recordings(
         let ids: Vec<i64> = recordings.iter().map(|r| r.id).collect();
         let at: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
 
-        let mut s = Sql::new(d, "");
-        let cond = s.in_ids("recording_id", &ids);
-        s.push(&format!(
-            "SELECT recording_id, key, value FROM metadata WHERE {cond} ORDER BY recording_id, id"
-        ));
+        let s = metadata_sql(d, &ids);
         for row in bind(&s).fetch_all(&mut *tx).await? {
             let owner: i64 = row.try_get(0)?;
             let key: Option<String> = row.try_get(1)?;
@@ -75,12 +71,7 @@ pub(crate) async fn get_recordings(
             }
         }
 
-        let mut s = Sql::new(d, "");
-        let cond = s.in_ids("recording_id", &ids);
-        s.push(&format!(
-            "SELECT id, recording_id, format, url, length, processing_time FROM playback_formats \
-             WHERE {cond} ORDER BY recording_id, format, id"
-        ));
+        let s = formats_sql(d, &ids);
         // Format row id → (recording index, format index), for the thumbnails.
         let mut formats: HashMap<i64, (usize, usize)> = HashMap::new();
         for row in bind(&s).fetch_all(&mut *tx).await? {
@@ -98,12 +89,7 @@ pub(crate) async fn get_recordings(
         }
         if !formats.is_empty() {
             let format_ids: Vec<i64> = formats.keys().copied().collect();
-            let mut s = Sql::new(d, "");
-            let cond = s.in_ids("playback_format_id", &format_ids);
-            s.push(&format!(
-                "SELECT playback_format_id, width, height, alt, url, sequence FROM thumbnails \
-                 WHERE {cond} ORDER BY playback_format_id, sequence, id"
-            ));
+            let s = thumbnails_sql(d, &format_ids);
             for row in bind(&s).fetch_all(&mut *tx).await? {
                 let owner: i64 = row.try_get(0)?;
                 let Some(&(i, f)) = formats.get(&owner) else {
@@ -152,5 +138,37 @@ pub(super) fn page_sql(d: Dialect, filter: &RecordingFilter, paged: bool) -> Sql
         };
         s.push(&format!(" LIMIT {limit} OFFSET {offset}"));
     }
+    s
+}
+
+/// All the metadata of recordings `ids`.
+pub(super) fn metadata_sql(d: Dialect, ids: &[i64]) -> Sql {
+    let mut s = Sql::new(d, "");
+    let cond = s.in_ids("recording_id", ids);
+    s.push(&format!(
+        "SELECT recording_id, key, value FROM metadata WHERE {cond} ORDER BY recording_id, id"
+    ));
+    s
+}
+
+/// The playback formats of recordings `ids`, by format.
+pub(super) fn formats_sql(d: Dialect, ids: &[i64]) -> Sql {
+    let mut s = Sql::new(d, "");
+    let cond = s.in_ids("recording_id", ids);
+    s.push(&format!(
+        "SELECT id, recording_id, format, url, length, processing_time FROM playback_formats \
+         WHERE {cond} ORDER BY recording_id, format, id"
+    ));
+    s
+}
+
+/// The thumbnails of playback formats `ids`, by sequence.
+pub(super) fn thumbnails_sql(d: Dialect, ids: &[i64]) -> Sql {
+    let mut s = Sql::new(d, "");
+    let cond = s.in_ids("playback_format_id", ids);
+    s.push(&format!(
+        "SELECT playback_format_id, width, height, alt, url, sequence FROM thumbnails \
+         WHERE {cond} ORDER BY playback_format_id, sequence, id"
+    ));
     s
 }

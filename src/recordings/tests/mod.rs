@@ -4,4 +4,5 @@
 mod adopt;
 mod changes;
 mod filters;
+mod plans;
 mod support;
