@@ -113,8 +113,10 @@ async fn adopt(legacy: bool) {
     assert_eq!(formats, ["podcast", "presentation"]);
     assert_eq!(a.formats[1].processing_time, Some(1234));
     assert_eq!(a.formats[1].thumbnails[0].alt.as_deref(), Some("Welcome"));
-    let mut f = RecordingFilter::default();
-    f.tenant = Some("tenant-a".into());
+    let f = RecordingFilter {
+        tenant: Some("tenant-a".into()),
+        ..RecordingFilter::default()
+    };
     assert_eq!(get_recordings(&db, &f).await.unwrap().1, 1);
 
     // New imports go into the same tables: a format of a Scalelite recording, a new recording.

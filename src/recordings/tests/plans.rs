@@ -91,6 +91,14 @@ fn full_scan(d: Dialect, line: &str) -> bool {
     }
 }
 
+/// A getRecordings call: (name, params, limit, offset).
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<u32>,
+    u32,
+);
+
 async fn filters_use_indexes(kind: Kind) {
     let t = TestDb::new(kind).await;
     let d = match kind {
@@ -110,7 +118,7 @@ async fn filters_use_indexes(kind: Kind) {
         }
     }
     .unwrap();
-    let cases: [(&str, &[(&str, &str)], Option<u32>, u32); 8] = [
+    let cases: [Case; 8] = [
         ("meetingID", &[("meetingID", "meeting-42")], None, 0),
         ("recordID prefix", &[("recordID", "rec-123")], None, 0),
         ("recordIDs", &[("recordID", "rec-99,rec-1234")], None, 0),
