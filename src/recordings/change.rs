@@ -35,7 +35,7 @@ pub(crate) async fn set_published(
 /// One transaction. Returns whether the recording exists.
 pub(crate) async fn delete(db: &Database, record_id: &str) -> Result<bool, RecordingsError> {
     on_db!(db.ready().await?, |pool, bind, d| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::sql::begin_write!(pool, d);
         let mut s = Sql::new(d, "");
         let r = s.text(record_id);
         s.push(&format!(
@@ -106,7 +106,7 @@ pub(crate) async fn update_metadata(
     protect: Option<bool>,
 ) -> Result<bool, RecordingsError> {
     on_db!(db.ready().await?, |pool, bind, d| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::sql::begin_write!(pool, d);
         let mut s = Sql::new(d, "");
         let list: Vec<String> = record_ids.iter().map(|r| s.text(r)).collect();
         let list = if list.is_empty() {

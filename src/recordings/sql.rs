@@ -197,3 +197,16 @@ macro_rules! on_db {
     };
 }
 pub(super) use on_db;
+
+/// A write transaction on the pool `$conn` of dialect `$dialect`. On SQLite it takes the write
+/// lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads first could not upgrade
+/// when another writer got in between (SQLITE_BUSY at once, without waiting the busy timeout).
+macro_rules! begin_write {
+    ($conn:expr, $dialect:expr) => {
+        match $dialect {
+            super::sql::Dialect::Sqlite => $conn.begin_with("BEGIN IMMEDIATE").await?,
+            super::sql::Dialect::Postgres => $conn.begin().await?,
+        }
+    };
+}
+pub(super) use begin_write;

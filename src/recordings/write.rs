@@ -44,7 +44,7 @@ pub(crate) async fn upsert(
     protected_enabled: bool,
 ) -> Result<Upserted, RecordingsError> {
     on_db!(db.ready().await?, |pool, bind, d| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::sql::begin_write!(pool, d);
         let mut s = Sql::new(d, "");
         let p = s.text(&rec.record_id);
         s.push(&format!(

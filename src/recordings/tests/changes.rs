@@ -265,3 +265,28 @@ fn parameters_of_update_recordings() {
         assert_eq!(parse_protect(v), want, "{v:?}");
     }
 }
+
+async fn concurrent_imports_of_one_recording(kind: Kind) {
+    let t = TestDb::new(kind).await;
+    // Several importers (tasks on one pool) write formats of the same new recording at once.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let db = t.db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut r = imported("r1", "m1", 1_000);
+            r.format = format!("format-{i}");
+            r.metadata.push((format!("k{i}"), "v".into()));
+            upsert(&db, &r, false, false).await.map(|u| u.recording_id)
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one recording: {ids:?}");
+    let r = one(&t, "r1").await.unwrap();
+    assert_eq!(r.formats.len(), 8);
+    assert_eq!(r.metadata.len(), 10);
+}
+both!(concurrent_imports_of_one_recording);
