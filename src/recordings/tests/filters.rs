@@ -254,3 +254,37 @@ async fn order_and_paging(kind: Kind) {
     assert_eq!((recs.len(), total), (3, 23));
 }
 both!(order_and_paging);
+
+/// The lookups of publishRecordings (exact ids, published/unpublished) and deleteRecordings
+/// (exact ids, any state), tenant-filtered.
+async fn exact_ids(kind: Kind) {
+    let t = fixture(kind).await;
+    let lookup = |ids: &[&str], states, tenant: Option<&str>| RecordingFilter {
+        exact_record_ids: Some(ids.iter().map(|s| s.to_string()).collect()),
+        states,
+        tenant: tenant.map(String::from),
+        ..RecordingFilter::default()
+    };
+    let found = |f: RecordingFilter| {
+        let db = t.db.clone();
+        async move {
+            let (recs, _) = get_recordings(&db, &f).await.unwrap();
+            recs.into_iter().map(|r| r.record_id).collect::<Vec<_>>()
+        }
+    };
+    use crate::recordings::StateFilter::{Any, Default};
+    let ids = ["r1-Abc", "r2", "r3_%|x", "r5-abc"];
+    assert_eq!(
+        found(lookup(&ids, Default, None)).await,
+        ["r1-Abc"],
+        "not prefixes"
+    );
+    assert_eq!(
+        found(lookup(&ids, Any, None)).await,
+        ["r5-abc", "r3_%|x", "r1-Abc"]
+    );
+    assert!(found(lookup(&ids, Any, Some("t2"))).await.is_empty());
+    assert_eq!(found(lookup(&ids, Any, Some("t1"))).await, ["r1-Abc"]);
+    assert!(found(lookup(&[], Any, None)).await.is_empty());
+}
+both!(exact_ids);
