@@ -174,6 +174,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn migrations_run_once_per_database_and_a_failure_is_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Database::lazy(&DatabaseConfig::Embedded, dir.path()).unwrap();
+        let b = Database::lazy(&DatabaseConfig::Embedded, dir.path()).unwrap();
+        assert_eq!(a.identity(), b.identity(), "pools of one database");
+        a.ready().await.unwrap();
+        b.ready().await.unwrap();
+        assert!(MIGRATED.lock().await.contains(&a.identity()));
+        let Database::Sqlite(pool) = &a else {
+            panic!("embedded is SQLite")
+        };
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(applied, 1);
+        // A database that cannot be reached is not remembered as migrated.
+        let url = "postgres://postgres@127.0.0.1:1/none".to_string();
+        let down = Database::lazy(&DatabaseConfig::Postgres(url), Path::new(".")).unwrap();
+        assert!(down.ready().await.is_err());
+        assert!(!MIGRATED.lock().await.contains(&down.identity()));
+    }
+
+    #[tokio::test]
     async fn closed_port_fails_within_the_bound() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
