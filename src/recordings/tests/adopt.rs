@@ -1,7 +1,7 @@
 //! A PostgreSQL database made by Scalelite is adopted in place: the tables as Rails creates them
 //! from Scalelite's db/schema.rb (version 2023_06_27_141045, and an older one from before the
 //! 2021 columns), Rails' own tables, a few recordings; then our code opens it.
-use super::support::{create_pg, drop_pg, imported};
+use super::support::{create_pg, imported, DropPg};
 use crate::config::DatabaseConfig;
 use crate::db::Database;
 use crate::recordings::{get_recordings, upsert, RecordingFilter, StateFilter};
@@ -89,6 +89,7 @@ async fn snapshot(pool: &PgPool) -> Vec<String> {
 
 async fn adopt(legacy: bool) {
     let (name, url) = create_pg().await;
+    let _guard = DropPg(name);
     let pool = PgPool::connect(&url).await.unwrap();
     pool.execute(rails_schema(legacy).as_str()).await.unwrap();
     let before = snapshot(&pool).await;
@@ -162,7 +163,6 @@ async fn adopt(legacy: bool) {
     );
     pool.close().await;
     drop(db);
-    drop_pg(name);
 }
 
 #[tokio::test]

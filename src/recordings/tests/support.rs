@@ -73,6 +73,15 @@ impl Drop for TestDb {
     }
 }
 
+/// Drops the PostgreSQL database of this name when dropped (a failing test included).
+pub(super) struct DropPg(pub(super) String);
+
+impl Drop for DropPg {
+    fn drop(&mut self) {
+        drop_pg(std::mem::take(&mut self.0));
+    }
+}
+
 /// Drops a test database (with its connections), from a thread of its own as Drop runs inside
 /// the test's runtime.
 pub(super) fn drop_pg(name: String) {
