@@ -3,11 +3,74 @@
 //! here, so a failed file operation never leaves the database claiming what the disk does not
 //! hold, and a retried call converges.
 
-use super::filter::blank;
+use super::filter::{blank, RecordingFilter, StateFilter};
+use super::index::get_recordings;
+use super::model::Recording;
 use super::sql::{on_db, Arg, Sql};
 use super::RecordingsError;
 use crate::db::Database;
 use sqlx::Row;
+
+/// A recording publishRecordings changes: its files move from the current dir (the publish dir
+/// when unpublishing, the unpublish dir when publishing) to the other, one dir per format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PublishMove {
+    pub(crate) record_id: String,
+    /// `<dir>/<format>/<record_id>` for each of these.
+    pub(crate) formats: Vec<String>,
+}
+
+/// publishRecordings, step one (§7.7 step 3–4): the recordings of `record_ids` (exact, of
+/// `tenant` when given, in state published or unpublished). None when there is none (the answer
+/// is then `notFound`); else those whose `published` differs from `publish`, with what to move.
+/// The handler moves the files, then calls [`set_published`] for each.
+pub(crate) async fn publish_targets(
+    db: &Database,
+    record_ids: &[String],
+    tenant: Option<&str>,
+    publish: bool,
+) -> Result<Option<Vec<PublishMove>>, RecordingsError> {
+    let found = lookup(db, record_ids, tenant, StateFilter::Default).await?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        found
+            .into_iter()
+            .filter(|r| r.published != publish)
+            .map(|r| PublishMove {
+                record_id: r.record_id,
+                formats: r.formats.into_iter().map(|f| f.format).collect(),
+            })
+            .collect(),
+    ))
+}
+
+/// deleteRecordings, step one (§7.9): the recordings of `record_ids` (exact, of `tenant` when
+/// given, any state) with their formats; empty means `notFound`. The handler removes the files,
+/// then calls [`delete`] for each.
+pub(crate) async fn delete_targets(
+    db: &Database,
+    record_ids: &[String],
+    tenant: Option<&str>,
+) -> Result<Vec<Recording>, RecordingsError> {
+    lookup(db, record_ids, tenant, StateFilter::Any).await
+}
+
+async fn lookup(
+    db: &Database,
+    record_ids: &[String],
+    tenant: Option<&str>,
+    states: StateFilter,
+) -> Result<Vec<Recording>, RecordingsError> {
+    let filter = RecordingFilter {
+        exact_record_ids: Some(record_ids.to_vec()),
+        states,
+        tenant: tenant.map(String::from),
+        ..RecordingFilter::default()
+    };
+    Ok(get_recordings(db, &filter).await?.0)
+}
 
 /// publishRecordings, once the files of `record_id` are in the target dir: sets `published`,
 /// `publish_updated` (the importer keeps this choice) and `state` (`published`/`unpublished`).

@@ -13,7 +13,10 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use change::{delete, parse_protect, set_published, update_metadata, MetaChange};
+pub(crate) use change::{
+    delete, delete_targets, parse_protect, publish_targets, set_published, update_metadata,
+    MetaChange, PublishMove,
+};
 pub(crate) use error::RecordingsError;
 pub(crate) use filter::{RecordingFilter, StateFilter};
 pub(crate) use index::get_recordings;

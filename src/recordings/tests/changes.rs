@@ -2,8 +2,8 @@
 //! databases.
 use super::support::{both, imported, put, thumb, Kind, TestDb};
 use crate::recordings::{
-    delete, get_recordings, link_callback_data, parse_protect, set_published, update_metadata,
-    upsert, MetaChange, Recording, RecordingFilter,
+    delete, delete_targets, get_recordings, link_callback_data, parse_protect, publish_targets,
+    set_published, update_metadata, upsert, MetaChange, PublishMove, Recording, RecordingFilter,
 };
 
 /// The recording `record_id` in any state.
@@ -158,6 +158,61 @@ async fn publish_changes(kind: Kind) {
     assert!(!set_published(&t.db, "nope", true).await.unwrap());
 }
 both!(publish_changes);
+
+async fn publish_and_delete_targets(kind: Kind) {
+    let t = TestDb::new(kind).await;
+    let mut r1 = imported("r1", "m", 1);
+    r1.metadata.push(("tenant-id".into(), "t1".into()));
+    put(&t.db, &r1).await;
+    let mut video = imported("r1", "m", 1);
+    video.format = "video".into();
+    put(&t.db, &video).await;
+    let mut r2 = imported("r2", "m", 2);
+    r2.published = Some(false);
+    put(&t.db, &r2).await;
+    let mut p = imported("r3", "m", 3);
+    p.state = Some("processing".into());
+    put(&t.db, &p).await;
+    let ids = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let all = ids(&["r1", "r2", "r3"]);
+    // Unpublishing moves r1's two formats; r2 is unpublished already; r3 is not eligible.
+    let moves = publish_targets(&t.db, &all, None, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        moves,
+        [PublishMove {
+            record_id: "r1".into(),
+            formats: vec!["presentation".into(), "video".into()]
+        }]
+    );
+    let moves = publish_targets(&t.db, &all, None, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moves.len(), 1);
+    assert_eq!(moves[0].record_id, "r2");
+    // None found: notFound (a prefix is no id; a processing one does not count; another tenant's).
+    for (list, tenant) in [
+        (ids(&["r"]), None),
+        (ids(&["r3"]), None),
+        (ids(&["r2"]), Some("t1")),
+    ] {
+        let found = publish_targets(&t.db, &list, tenant, true).await.unwrap();
+        assert_eq!(found, None, "{list:?}");
+    }
+    // Delete takes any state.
+    let del = delete_targets(&t.db, &ids(&["r3", "nope"]), None)
+        .await
+        .unwrap();
+    assert_eq!(del.len(), 1);
+    assert!(delete_targets(&t.db, &ids(&["r3"]), Some("t1"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+both!(publish_and_delete_targets);
 
 async fn delete_keeps_the_row(kind: Kind) {
     let t = TestDb::new(kind).await;
