@@ -16,6 +16,8 @@ pub(crate) enum DbError {
     Timeout(Duration),
     #[error("{0}")]
     Sql(sqlx::Error),
+    #[error("migrating the recordings schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 impl From<sqlx::Error> for DbError {

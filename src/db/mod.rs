@@ -2,12 +2,13 @@
 //! file otherwise. One small pool per service runtime, opened lazily, so a database that is down
 //! at start-up does not stop the gateway: the health check reports it instead.
 //!
-//! Migrations: Scalelite's recordings schema arrives with the recordings work. Its migrations will
-//! live in `migrations/postgres` and `migrations/sqlite` (the dialects differ) and run from here
-//! (`sqlx::migrate!` on the pool of the matching kind; on PostgreSQL sqlx's migrator holds an
-//! advisory lock, so instances starting together do not race). The health check will then also
-//! report pending migrations, as Scalelite's does. The embedded store's journal
-//! (`migrations/state`, `src/store/persist.rs`) is a different file and is not managed here.
+//! Migrations: Scalelite's recordings schema lives in `migrations/recordings/postgres` and
+//! `migrations/recordings/sqlite` (the dialects differ) and runs from [`Database::ready`], once per
+//! process and database, on first use (`sqlx::migrate!` on the pool of the matching kind; on
+//! PostgreSQL sqlx's migrator holds an advisory lock, so instances starting together do not
+//! race). They only add tables, columns and indexes, so a database made by Scalelite is adopted
+//! in place. The embedded store's journal (`migrations/state`, `src/store/persist.rs`) is a
+//! different file and is not managed here.
 
 mod error;
 
@@ -17,6 +18,7 @@ use crate::config::DatabaseConfig;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::ConnectOptions;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -85,6 +87,49 @@ impl Database {
         Database::Sqlite(pool_options::<sqlx::Sqlite>().connect_lazy_with(opts))
     }
 
+    /// The database with the recordings schema in place: runs the migrations the first time this
+    /// process uses this database (a failure is not remembered, so the next call retries).
+    /// Every recordings query goes through here.
+    pub(crate) async fn ready(&self) -> Result<&Database, DbError> {
+        let key = self.identity();
+        let mut migrated = MIGRATED.lock().await;
+        if migrated.contains(&key) {
+            return Ok(self);
+        }
+        match self {
+            Database::Postgres(p) => {
+                sqlx::migrate!("migrations/recordings/postgres")
+                    .run(p)
+                    .await?
+            }
+            Database::Sqlite(p) => {
+                sqlx::migrate!("migrations/recordings/sqlite")
+                    .run(p)
+                    .await?
+            }
+        }
+        migrated.insert(key);
+        Ok(self)
+    }
+
+    /// What names this database across pools of one process (each service runtime has a pool).
+    fn identity(&self) -> String {
+        match self {
+            Database::Postgres(p) => {
+                let o = p.connect_options();
+                format!(
+                    "postgres://{}:{}/{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or_default()
+                )
+            }
+            Database::Sqlite(p) => {
+                format!("sqlite:{}", p.connect_options().get_filename().display())
+            }
+        }
+    }
+
     /// `SELECT 1`, connecting first if needed; answers within [`PING_TIMEOUT`].
     pub(crate) async fn ping(&self) -> Result<(), DbError> {
         let query = async {
@@ -99,6 +144,11 @@ impl Database {
         }
     }
 }
+
+/// The databases this process has migrated, by [`Database::identity`]. The lock is held while
+/// migrating, so two tasks never run the same migration side by side.
+static MIGRATED: tokio::sync::Mutex<BTreeSet<String>> =
+    tokio::sync::Mutex::const_new(BTreeSet::new());
 
 /// The pool settings both kinds share: small, connected on demand, bounded waits.
 fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
@@ -121,6 +171,30 @@ mod tests {
         assert!(matches!(db, Database::Sqlite(_)));
         db.ping().await.unwrap();
         assert!(data.join(EMBEDDED_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn migrations_run_once_per_database_and_a_failure_is_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Database::lazy(&DatabaseConfig::Embedded, dir.path()).unwrap();
+        let b = Database::lazy(&DatabaseConfig::Embedded, dir.path()).unwrap();
+        assert_eq!(a.identity(), b.identity(), "pools of one database");
+        a.ready().await.unwrap();
+        b.ready().await.unwrap();
+        assert!(MIGRATED.lock().await.contains(&a.identity()));
+        let Database::Sqlite(pool) = &a else {
+            panic!("embedded is SQLite")
+        };
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(applied, 1);
+        // A database that cannot be reached is not remembered as migrated.
+        let url = "postgres://postgres@127.0.0.1:1/none".to_string();
+        let down = Database::lazy(&DatabaseConfig::Postgres(url), Path::new(".")).unwrap();
+        assert!(down.ready().await.is_err());
+        assert!(!MIGRATED.lock().await.contains(&down.identity()));
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::error::ImportError;
+pub(crate) use super::model::{ImportedFormat, Thumbnail};
 
 /// Largest metadata.xml read (real ones are a few KiB).
 const MAX_BYTES: u64 = 4 << 20;
@@ -17,40 +18,6 @@ const MAX_DEPTH: usize = 64;
 const MAX_NODES: usize = 100_000;
 /// `meta` children that are columns or flags, not metadata rows.
 const NOT_METADATA: [&str; 3] = ["isBreakout", "meetingId", "meetingName"];
-
-/// One playback format of one recording, as its metadata.xml describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ImportedFormat {
-    pub(crate) record_id: String,
-    pub(crate) meeting_id: String,
-    pub(crate) name: Option<String>,
-    pub(crate) published: Option<bool>,
-    pub(crate) participants: Option<i32>,
-    /// `available` is already mapped to `published`.
-    pub(crate) state: Option<String>,
-    pub(crate) start_time_ms: Option<i64>,
-    pub(crate) end_time_ms: Option<i64>,
-    /// Every element child of `meta` but the three in `NOT_METADATA`, in document order; a key
-    /// given twice keeps its first position and its last value.
-    pub(crate) metadata: Vec<(String, String)>,
-    pub(crate) format: String,
-    /// Path and query of the playback link (the host is dropped).
-    pub(crate) url: String,
-    pub(crate) length_minutes: i32,
-    pub(crate) thumbnails: Vec<Thumbnail>,
-}
-
-/// One preview image of a format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Thumbnail {
-    pub(crate) width: Option<i32>,
-    pub(crate) height: Option<i32>,
-    pub(crate) alt: Option<String>,
-    /// Path of the image URL (host and query dropped).
-    pub(crate) url: String,
-    /// 0-based position in the list.
-    pub(crate) sequence: i32,
-}
 
 /// Reads and maps `<dir>/metadata.xml`.
 pub(crate) fn read_metadata(dir: &Path) -> Result<ImportedFormat, ImportError> {
