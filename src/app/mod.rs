@@ -1,5 +1,6 @@
 //! Assembling the program: the Pingora server with the gateway and its background services.
 
+mod importer;
 mod services;
 
 use crate::config::Config;
@@ -57,12 +58,15 @@ pub fn run(config: Config, opt: Opt) -> ! {
         server.add_service(metrics);
         // Registers the metrics (and the build info) before the first scrape.
         let _ = crate::metrics::get();
+        crate::metrics::imports::register();
         log::info!("metrics on http://{addr}/metrics");
     }
     let poller = services::PollerService::new(shared.clone());
     server.add_service(background_service("poller", poller));
     let drain = services::DrainService::new(shared.clone());
     server.add_service(background_service("drain", drain));
+    let importer = importer::ImporterService::new(shared.clone());
+    server.add_service(background_service("recording importer", importer));
     let refresher = services::RefreshService::new(shared);
     server.add_service(background_service("registry refresh", refresher));
     log::info!("scalelite listening on {listen}");

@@ -16,7 +16,7 @@ const POLLER_LEASE: &str = "poller";
 const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 /// Build this service's state, retrying while the store cannot be reached.
-async fn state_or_shutdown(
+pub(super) async fn state_or_shutdown(
     shared: &Shared,
     who: &str,
     shutdown: &mut ShutdownWatch,

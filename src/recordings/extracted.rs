@@ -24,6 +24,7 @@ pub(crate) struct Extracted {
 }
 
 impl Extracted {
+    #[cfg(test)]
     pub(crate) fn root(&self) -> &Path {
         &self.root
     }

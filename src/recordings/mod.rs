@@ -12,6 +12,7 @@ pub(crate) mod error;
 pub(crate) mod extracted;
 pub(crate) mod files;
 mod filter;
+mod importer;
 mod index;
 pub(crate) mod metadata;
 mod model;
@@ -21,7 +22,7 @@ pub(crate) mod tarball;
 pub(crate) mod upload;
 mod upload_file;
 mod write;
-mod xml;
+pub(crate) mod xml;
 
 #[cfg(test)]
 mod test_mount;
@@ -30,10 +31,20 @@ mod tests;
 
 pub(crate) use change::{
     delete, delete_targets, parse_protect, publish_targets, set_published, update_metadata,
-    MetaChange, PublishMove,
+    MetaChange,
 };
 pub(crate) use db_error::RecordingsError;
-pub(crate) use filter::{RecordingFilter, StateFilter};
+pub(crate) use filter::{ruby_split, RecordingFilter};
+pub(crate) use importer::Importer;
 pub(crate) use index::get_recordings;
-pub(crate) use model::{ImportedFormat, PlaybackFormat, Recording, Thumbnail};
-pub(crate) use write::{link_callback_data, upsert, Upserted};
+pub(crate) use spool::{Outcome, Spool};
+pub(crate) use xml::Links;
+// What the tests of the index build recordings with.
+#[cfg(test)]
+pub(crate) use change::PublishMove;
+#[cfg(test)]
+pub(crate) use filter::StateFilter;
+#[cfg(test)]
+pub(crate) use model::{ImportedFormat, Recording, Thumbnail};
+#[cfg(test)]
+pub(crate) use write::{link_callback_data, upsert};

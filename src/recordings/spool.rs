@@ -41,10 +41,6 @@ impl Spool {
         Spool { dir: dir.into() }
     }
 
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The tarballs waiting, oldest first: `*.tar` and `*.tar.gz` files directly in the spool.
     /// Hidden files are uploads still being written (renamed into place when complete), so
     /// they are not waiting yet.

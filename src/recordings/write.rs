@@ -37,12 +37,35 @@ struct Previous {
 /// `state` follows (`published`/`unpublished`, other states untouched), the publish choice is
 /// really kept, and `protected` is `protected_enabled` (PROTECTED_RECORDINGS_ENABLED) for a new
 /// recording while a re-import keeps the recording's own flag (updateRecordings may have set it).
+#[cfg(test)]
 pub(crate) async fn upsert(
     db: &Database,
     rec: &ImportedFormat,
     import_unpublished: bool,
     protected_enabled: bool,
 ) -> Result<Upserted, RecordingsError> {
+    let done = upsert_then(db, rec, import_unpublished, protected_enabled, |_| async {
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .await?;
+    Ok(done.unwrap_or_else(|never| match never {}))
+}
+
+/// [`upsert`], with `then` run inside the transaction once the rows are written and before they
+/// are committed: the importer puts the files in place there, so the rows become visible only
+/// with their files. When `then` fails everything is rolled back and its error returned
+/// (`Ok(Err(..))`); a database failure is the outer `Err`.
+pub(crate) async fn upsert_then<F, Fut, E>(
+    db: &Database,
+    rec: &ImportedFormat,
+    import_unpublished: bool,
+    protected_enabled: bool,
+    then: F,
+) -> Result<Result<Upserted, E>, RecordingsError>
+where
+    F: FnOnce(Upserted) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+{
     on_db!(db.ready().await?, |pool, bind, d| {
         let mut tx = super::sql::begin_write!(pool, d);
         let mut s = Sql::new(d, "");
@@ -142,12 +165,17 @@ pub(crate) async fn upsert(
             ));
             bind(&s).execute(&mut *tx).await?;
         }
-        tx.commit().await?;
-        Ok(Upserted {
+        let upserted = Upserted {
             recording_id,
             published,
             state,
-        })
+        };
+        if let Err(e) = then(upserted.clone()).await {
+            tx.rollback().await?;
+            return Ok(Err(e));
+        }
+        tx.commit().await?;
+        Ok(Ok(upserted))
     })
 }
 

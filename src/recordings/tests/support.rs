@@ -16,8 +16,6 @@ pub(super) fn postgres_url() -> String {
 /// A database for one test; PostgreSQL ones are dropped at the end.
 pub(super) struct TestDb {
     pub(super) db: Database,
-    /// The PostgreSQL URL of this database (None for SQLite).
-    pub(super) url: Option<String>,
     name: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -34,16 +32,13 @@ impl TestDb {
         match kind {
             Kind::Sqlite => TestDb {
                 db: Database::lazy(&DatabaseConfig::Embedded, dir.path()).unwrap(),
-                url: None,
                 name: None,
                 _dir: dir,
             },
             Kind::Postgres => {
                 let (name, url) = create_pg().await;
                 TestDb {
-                    db: Database::lazy(&DatabaseConfig::Postgres(url.clone()), Path::new("."))
-                        .unwrap(),
-                    url: Some(url),
+                    db: Database::lazy(&DatabaseConfig::Postgres(url), Path::new(".")).unwrap(),
                     name: Some(name),
                     _dir: dir,
                 }

@@ -46,7 +46,7 @@ impl BackgroundService for ImporterService {
             publish_dir: cfg.publish_dir.clone(),
             unpublish_dir: cfg.unpublish_dir.clone(),
             import_unpublished: cfg.import_unpublished,
-            protected: cfg.protected_enabled,
+            protected: cfg.protected,
             limits: Default::default(),
         };
         // A new file in the spool wakes the loop at once; the channel holds one wake-up.
@@ -70,15 +70,23 @@ impl BackgroundService for ImporterService {
         let lease_ttl = interval * 3 + Duration::from_secs(600);
         let me = self.shared.instance.clone();
         let store = state.store.clone();
+        let mut swept = false;
         loop {
             let holding = matches!(store.lease(IMPORTER_LEASE, &me, lease_ttl).await, Ok(true));
+            if holding && !swept {
+                importer.sweep().await;
+                swept = true;
+            }
             if holding {
                 let pass = spool
                     .pass(|tarball| {
                         let (store, me, importer) = (store.clone(), me.clone(), importer.clone());
                         async move {
                             // Another instance took over (this one stalled): leave it to them.
-                            if !matches!(store.lease(IMPORTER_LEASE, &me, lease_ttl).await, Ok(true)) {
+                            if !matches!(
+                                store.lease(IMPORTER_LEASE, &me, lease_ttl).await,
+                                Ok(true)
+                            ) {
                                 return Outcome::Transient("the importer lease moved".into());
                             }
                             importer.import(tarball).await

@@ -35,11 +35,39 @@ fn outcome(e: &ImportError) -> Outcome {
 }
 
 impl Importer {
+    /// What a process that died mid-import left behind: extraction dirs in the work dir and
+    /// staging copies in the publish and unpublish dirs (call while holding the lease).
+    pub(crate) async fn sweep(&self) {
+        let dirs = [
+            (self.work_dir.clone(), true),
+            (self.publish_dir.clone(), false),
+            (self.unpublish_dir.clone(), false),
+        ];
+        let swept = tokio::task::spawn_blocking(move || {
+            dirs.iter()
+                .filter(|(dir, _)| dir.is_dir())
+                .map(|(dir, work)| {
+                    if *work {
+                        super::extracted::sweep_work_dir(dir)
+                    } else {
+                        files::sweep_leftovers(dir)
+                    }
+                })
+                .map(|r| r.unwrap_or(0))
+                .sum::<usize>()
+        })
+        .await
+        .unwrap_or(0);
+        if swept > 0 {
+            log::warn!("removed {swept} leftover(s) of an interrupted import");
+        }
+    }
+
     /// Import one tarball. Formats that cannot import are skipped (as Scalelite does); a tarball
     /// none of whose formats imports can never import. A database or disk failure leaves it
     /// for the next pass.
     pub(crate) async fn import(&self, tarball: PathBuf) -> Outcome {
-        let (work, limits) = (self.work_dir.clone(), self.limits.clone());
+        let (work, limits) = (self.work_dir.clone(), self.limits);
         let extracted = match tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&work)
                 .map_err(|e| ImportError::from_write(format!("work dir {}", work.display()), e))?;
@@ -88,6 +116,7 @@ impl Importer {
                     })
                     .await
                     .unwrap_or_else(|e| Err(ImportError::permanent(format!("placing task: {e}"))))
+                    .map(drop)
                 },
             )
             .await;
