@@ -13,14 +13,14 @@ fn postgres_url() -> String {
 }
 
 /// A database of this test's own, dropped (with its connections) at the end.
-struct TestDatabase {
+pub(crate) struct TestDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl TestDatabase {
-    async fn create() -> TestDatabase {
+    pub(crate) async fn create() -> TestDatabase {
         let admin = postgres_url();
         let name = format!("scalelite_test_{}", uuid::Uuid::new_v4().simple());
         let mut con = PgConnection::connect(&admin)

@@ -31,6 +31,7 @@ mod metrics;
 mod multi_instance;
 mod persistence;
 mod poll_hysteresis;
+mod recordings;
 mod smoke;
 mod store_embedded;
 mod store_redis;
