@@ -30,7 +30,7 @@ impl ImporterService {
 impl BackgroundService for ImporterService {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         let cfg = self.shared.config.recordings.clone();
-        if cfg.disabled {
+        if cfg.disabled || !cfg.importer {
             return;
         }
         let Some(state) = state_or_shutdown(&self.shared, "importer", &mut shutdown).await else {

@@ -49,6 +49,8 @@ pub struct RecordingsSection {
     pub import_poll_interval: Option<f64>,
     /// RECORDING_UPLOAD_MAX_BYTES
     pub upload_max_bytes: Option<i64>,
+    /// SCALELITE_RECORDING_IMPORTER
+    pub importer: Option<bool>,
 }
 
 /// The recordings half, as configured.
@@ -80,6 +82,9 @@ pub struct RecordingsConfig {
     pub import_poll_interval: Duration,
     /// Largest upload body (`uploadRecording`) in bytes; larger ones get 413.
     pub upload_max_bytes: u64,
+    /// This instance runs the importer (SCALELITE_RECORDING_IMPORTER, default true): `false`
+    /// leaves the spool to other instances, as Scalelite's separate importer process allows.
+    pub importer: bool,
 }
 
 /// The `recordings` section with the variables on top; problems are pushed to `errors`.
@@ -113,6 +118,10 @@ pub(super) fn recordings(
             file.get_recordings_api_filtered,
         ),
         protected: flag("PROTECTED_RECORDINGS_ENABLED", file.protected_enabled),
+        importer: env
+            .flag("SCALELITE_RECORDING_IMPORTER")
+            .or(file.importer)
+            .unwrap_or(true),
         protected_token_timeout: minutes(
             env,
             "PROTECTED_RECORDINGS_TOKEN_TIMEOUT",

@@ -32,7 +32,12 @@ pub async fn setup_with_spool(spool: tempfile::TempDir, env: &[(&str, &str)]) ->
 /// The same on `store` (the server is looked up in it).
 pub async fn setup_on(store: &Store, spool: tempfile::TempDir, env: &[(&str, &str)]) -> Setup {
     let dir = spool.path().to_str().unwrap().to_string();
-    let mut all = vec![("RECORDING_SPOOL_DIR", dir.as_str())];
+    // These tests look at what the upload leaves in the spool: no importer takes it away
+    // (tests/it/recordings.rs has the upload followed by the import).
+    let mut all = vec![
+        ("RECORDING_SPOOL_DIR", dir.as_str()),
+        ("SCALELITE_RECORDING_IMPORTER", "false"),
+    ];
     all.extend_from_slice(env);
     let gw = Gateway::start_on(store, &all).await;
     let sim = sim(SERVER_SECRET).await;
