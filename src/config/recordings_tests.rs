@@ -22,6 +22,7 @@ fn defaults_live_under_the_data_dir() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(!c.disabled && !c.import_unpublished && !c.protected);
     assert!(!c.get_recordings_api_filtered);
+    assert!(c.importer, "an instance imports unless told not to");
     assert_eq!(c.spool_dir, PathBuf::from("/srv/data/recordings/spool"));
     assert_eq!(c.work_dir, PathBuf::from("/srv/data/recordings/work"));
     assert_eq!(
@@ -78,6 +79,7 @@ fn file() -> RecordingsSection {
         protected_timeout: Some(10.0),
         import_poll_interval: Some(2.5),
         upload_max_bytes: Some(1000),
+        importer: Some(false),
     }
 }
 
@@ -91,6 +93,7 @@ fn the_file_applies_and_the_environment_wins() {
     assert_eq!(c.protected_token_timeout, Duration::from_secs(300));
     assert_eq!(c.import_poll_interval, Duration::from_millis(2500));
     assert_eq!(c.upload_max_bytes, 1000);
+    assert!(!c.importer);
 
     let (c, errors) = parse(
         Some(file()),
@@ -111,10 +114,12 @@ fn the_file_applies_and_the_environment_wins() {
             ("PROTECTED_RECORDINGS_TIMEOUT", "2"),
             ("RECORDING_IMPORT_POLL_INTERVAL", "30"),
             ("RECORDING_UPLOAD_MAX_BYTES", "2048"),
+            ("SCALELITE_RECORDING_IMPORTER", "true"),
         ],
     );
     assert!(errors.is_empty(), "{errors:?}");
     assert!(!c.disabled && !c.import_unpublished && !c.protected);
+    assert!(c.importer);
     assert!(!c.get_recordings_api_filtered);
     assert_eq!(c.spool_dir, PathBuf::from("/var/bigbluebutton/spool"));
     assert_eq!(
