@@ -55,31 +55,7 @@ async fn metrics_describe_requests_servers_poller_and_store() {
             "{line}"
         );
     }
-    // Prometheus' own linter (`.ci/test.sh` installs it; a missing one fails): names, units,
-    // types.
-    let mut child = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian package prometheus; .ci/test.sh installs it)");
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check(&text);
     // Not on the API listener: there /metrics is an unknown path, answered like any other
     // (behaviour doc §1.7: the catch-all's unsupportedRequest envelope, HTTP 200), with no
     // metric in it.

@@ -180,32 +180,7 @@ async fn stores_by_id_and_by_host_once() {
     ] {
         assert!(text.contains(&line), "missing {line} in:\n{text}");
     }
-    promtool(&text);
-}
-
-/// Prometheus' linter over a scrape (a missing promtool fails, as in metrics.rs).
-fn promtool(text: &str) {
-    use std::io::Write;
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian package prometheus)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check(&text);
 }
 
 /// Every refusal before or after the body: the status, a JSON error, an empty spool.

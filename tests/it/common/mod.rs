@@ -371,3 +371,29 @@ pub fn signed(base: &str, action: &str, query: &str, secret: &str, algo: Algorit
         format!("{base}{action}?{query}&checksum={sum}")
     }
 }
+
+/// Prometheus' linter over a scrape: names, units, types. promtool must be installed
+/// (`.ci/test.sh` installs Debian's `prometheus`); a missing one fails the test.
+pub fn promtool_check(text: &str) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus; .ci/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
