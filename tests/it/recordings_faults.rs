@@ -9,6 +9,7 @@ use crate::health::TestDatabase;
 use crate::recordings::{recordings_dir, spool, spool_at, tarball_with, wait_listed};
 use sqlx::{Connection, Executor, PgConnection, Row};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub(crate) const POLL: &str = "0.3";
@@ -280,6 +281,31 @@ async fn the_database_down_leaves_the_tarball_until_it_is_back() {
     assert_no_leftovers(&dirs.join("published"), &dirs.join("work"));
 }
 
+/// One row per record id (no recording imported twice), as many as `recs`.
+async fn assert_one_row_each(db: &TestDatabase, recs: &[Rec]) {
+    let mut con = PgConnection::connect(&db.url).await.unwrap();
+    let rows = sqlx::query("SELECT record_id, count(*) FROM recordings GROUP BY record_id")
+        .fetch_all(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), recs.len());
+    for row in rows {
+        let (id, n): (String, i64) = (row.get(0), row.get(1));
+        assert_eq!(n, 1, "recording {id} has {n} rows");
+    }
+}
+
+fn recs(prefix: &str, n: usize) -> Vec<Rec> {
+    (0..n)
+        .map(|i| {
+            Rec::new(
+                &format!("{prefix}{i:02}"),
+                if i % 4 == 0 { 1 << 20 } else { 64 << 10 },
+            )
+        })
+        .collect()
+}
+
 /// Two instances on one PostgreSQL database, one Redis namespace (the `importer` lease) and
 /// one set of recording dirs: 20 tarballs, each imported exactly once.
 #[tokio::test]
@@ -295,31 +321,55 @@ async fn two_instances_on_one_spool_import_each_recording_once() {
     let b = Gateway::start_on(&store, &env).await;
 
     let room = "room-shared";
-    let recs: Vec<Rec> = (0..20)
-        .map(|i| Rec::new(&format!("s{i:02}"), if i % 4 == 0 { 256 << 10 } else { 0 }))
-        .collect();
+    let recs = recs("s", 20);
     for rec in &recs {
-        spool_at(
-            &dir("spool"),
-            &format!("{}.tar", rec.id),
-            &rec.tarball(room),
-        );
+        let name = format!("{}.tar", rec.id);
+        spool_at(&dir("spool"), &name, &rec.tarball(room));
     }
     within(40, "the spool emptied", || waiting(&dir("spool")) == 0).await;
     assert!(!dir("spool/failed").exists(), "a tarball was failed");
     assert_all_imported(&a, &dir("published"), room, &recs).await;
     assert_all_imported(&b, &dir("published"), room, &recs).await;
     assert_no_leftovers(&dir("published"), &dir("work"));
+    assert_one_row_each(&db, &recs).await;
+}
 
-    // One row per record id: no instance imported a recording the other had imported.
-    let mut con = PgConnection::connect(&db.url).await.unwrap();
-    let rows = sqlx::query("SELECT record_id, count(*) FROM recordings GROUP BY record_id")
-        .fetch_all(&mut con)
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), recs.len());
-    for row in rows {
-        let (id, n): (String, i64) = (row.get(0), row.get(1));
-        assert_eq!(n, 1, "recording {id} has {n} rows");
+/// The instance holding the `importer` lease freezes mid-import (SIGSTOP) and dies (SIGKILL):
+/// the other instance takes the lease over within seconds (not the ten minutes a lease that
+/// outlives any import would take), sweeps what the dead one left, and imports the rest.
+#[tokio::test]
+async fn a_dead_importer_is_replaced_by_the_other_instance() {
+    let db = TestDatabase::create().await;
+    let shared = tempfile::tempdir().unwrap();
+    let dir = |name: &str| -> PathBuf { shared.path().join(name) };
+    let room = "room-takeover";
+    let recs = recs("t", 40);
+    for rec in &recs {
+        let name = format!("{}.tar", rec.id);
+        spool_at(&dir("spool"), &name, &rec.tarball(room));
     }
+    let paths = dirs_under(shared.path());
+    let mut env = env_with(Some(&db.url));
+    env.extend(paths.iter().map(|(k, v)| (*k, v.as_str())));
+    let store = Store::redis();
+    // Alone, `a` takes the lease and starts importing.
+    let mut a = Gateway::start_on(&store, &env).await;
+    within(20, "a's first imports", || {
+        waiting(&dir("spool")) < recs.len()
+    })
+    .await;
+    let stopped = Command::new("kill")
+        .args(["-STOP", &a.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let left = waiting(&dir("spool"));
+    assert!(left > 0, "a imported everything before it was stopped");
+    let b = Gateway::start_on(&store, &env).await;
+    a.kill();
+    within(30, "b imported the rest", || waiting(&dir("spool")) == 0).await;
+    assert!(!dir("spool/failed").exists(), "a tarball was failed");
+    assert_all_imported(&b, &dir("published"), room, &recs).await;
+    assert_no_leftovers(&dir("published"), &dir("work"));
+    assert_one_row_each(&db, &recs).await;
 }
