@@ -7,6 +7,7 @@
 use super::services::state_or_shutdown;
 use crate::recordings::{Importer, Outcome, Spool};
 use crate::state::Shared;
+use crate::store::Store;
 use async_trait::async_trait;
 use notify::Watcher;
 use pingora::server::ShutdownWatch;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const IMPORTER_LEASE: &str = "importer";
+/// What the importer lease lasts beyond three rescan intervals without a renewal.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
 
 pub(super) struct ImporterService {
     shared: Arc<Shared>,
@@ -66,8 +69,10 @@ impl BackgroundService for ImporterService {
             }
         };
         let interval = cfg.import_poll_interval;
-        // Renewed before every tarball, so it outlives the longest single import by far.
-        let lease_ttl = interval * 3 + Duration::from_secs(600);
+        // Short, so that when the holder dies another instance takes over within seconds; kept
+        // alive during a long import by `renewing` (a lease that had to outlive the longest
+        // import would stop all imports for that long after a crash).
+        let lease_ttl = interval * 3 + LEASE_MARGIN;
         let me = self.shared.instance.clone();
         let store = state.store.clone();
         let mut swept = false;
@@ -89,7 +94,7 @@ impl BackgroundService for ImporterService {
                             ) {
                                 return Outcome::Transient("the importer lease moved".into());
                             }
-                            importer.import(tarball).await
+                            renewing(&store, &me, lease_ttl, importer.import(tarball)).await
                         }
                     })
                     .await;
@@ -115,6 +120,33 @@ impl BackgroundService for ImporterService {
                         let _ = store.release(IMPORTER_LEASE, &me).await;
                     }
                     return;
+                }
+            }
+        }
+    }
+}
+
+/// Runs `import`, renewing the importer lease every third of its TTL meanwhile, so that an
+/// import longer than the TTL keeps it. Should a renewal fail (the store down, or this process
+/// stalled so long that another instance took over), the import still runs to its end: its
+/// rows and files are written atomically, so at worst the other instance imports the same
+/// tarball again (an update of the same rows, the same files).
+async fn renewing<F: std::future::Future<Output = Outcome>>(
+    store: &Arc<dyn Store>,
+    me: &str,
+    ttl: Duration,
+    import: F,
+) -> Outcome {
+    tokio::pin!(import);
+    let mut beat = tokio::time::interval(ttl / 3);
+    // The first tick is immediate; the lease was just renewed.
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            outcome = &mut import => return outcome,
+            _ = beat.tick() => {
+                if !matches!(store.lease(IMPORTER_LEASE, me, ttl).await, Ok(true)) {
+                    log::warn!("the importer lease could not be renewed during an import");
                 }
             }
         }

@@ -125,7 +125,7 @@ impl Importer {
                 Ok(Err(e)) if e.is_transient() => return outcome(&e),
                 Ok(Err(e)) => skipped.push(format!("{}/{}: {e}", f.format, f.record_id)),
                 // The database is down or refused the write: everything is retried later.
-                Err(e) => return Outcome::Transient(format!("recordings database: {e}")),
+                Err(e) => return Outcome::Transient(e.to_string()),
             }
         }
         for s in &skipped {

@@ -14,8 +14,8 @@ fn postgres_url() -> String {
 
 /// A database of this test's own, dropped (with its connections) at the end.
 pub(crate) struct TestDatabase {
-    admin: String,
-    name: String,
+    pub(crate) admin: String,
+    pub(crate) name: String,
     pub(crate) url: String,
 }
 

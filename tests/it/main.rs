@@ -32,6 +32,8 @@ mod multi_instance;
 mod persistence;
 mod poll_hysteresis;
 mod recordings;
+mod recordings_faults;
+mod recordings_faults_fs;
 mod smoke;
 mod store_embedded;
 mod store_redis;

@@ -6,7 +6,7 @@ use crate::common::*;
 use crate::health::TestDatabase;
 use std::path::{Path, PathBuf};
 
-fn metadata_xml(record_id: &str, meeting_id: &str, start_ms: i64) -> String {
+pub(crate) fn metadata_xml(record_id: &str, meeting_id: &str, start_ms: i64) -> String {
     format!(
         "<?xml version=\"1.0\"?>\n<recording>\n  <id>{record_id}</id>\n  <state>published</state>\n  \
          <published>true</published>\n  <start_time>{start_ms}</start_time>\n  \
@@ -21,7 +21,18 @@ fn metadata_xml(record_id: &str, meeting_id: &str, start_ms: i64) -> String {
 }
 
 /// A spool tarball of one presentation recording.
-fn tarball(record_id: &str, meeting_id: &str, start_ms: i64) -> Vec<u8> {
+pub(crate) fn tarball(record_id: &str, meeting_id: &str, start_ms: i64) -> Vec<u8> {
+    tarball_with(record_id, meeting_id, start_ms, &[])
+}
+
+/// A spool tarball of one presentation recording with `extra` files (name, contents) beside
+/// its metadata.xml and slides.svg.
+pub(crate) fn tarball_with(
+    record_id: &str,
+    meeting_id: &str,
+    start_ms: i64,
+    extra: &[(String, Vec<u8>)],
+) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     let mut add = |path: String, data: &[u8]| {
         let mut h = tar::Header::new_gnu();
@@ -36,19 +47,26 @@ fn tarball(record_id: &str, meeting_id: &str, start_ms: i64) -> Vec<u8> {
         metadata_xml(record_id, meeting_id, start_ms).as_bytes(),
     );
     add(format!("{dir}/slides.svg"), b"<svg/>");
+    for (name, data) in extra {
+        add(format!("{dir}/{name}"), data);
+    }
     b.into_inner().unwrap()
 }
 
 /// Drop a tarball into the spool as rsync does: written under a hidden name, then renamed.
-fn spool(gw: &Gateway, name: &str, bytes: &[u8]) {
-    let dir = recordings_dir(gw).join("spool");
-    std::fs::create_dir_all(&dir).unwrap();
+pub(crate) fn spool(gw: &Gateway, name: &str, bytes: &[u8]) {
+    spool_at(&recordings_dir(gw).join("spool"), name, bytes);
+}
+
+/// [`spool`] into the spool dir `dir`.
+pub(crate) fn spool_at(dir: &Path, name: &str, bytes: &[u8]) {
+    std::fs::create_dir_all(dir).unwrap();
     let hidden = dir.join(format!(".{name}.partial"));
     std::fs::write(&hidden, bytes).unwrap();
     std::fs::rename(hidden, dir.join(name)).unwrap();
 }
 
-fn recordings_dir(gw: &Gateway) -> PathBuf {
+pub(crate) fn recordings_dir(gw: &Gateway) -> PathBuf {
     gw.dir.join("recordings")
 }
 
@@ -64,7 +82,7 @@ async fn start(database_url: Option<&str>) -> Gateway {
     Gateway::start(&env).await
 }
 
-async fn wait_listed(gw: &Gateway, record_id: &str) -> Response {
+pub(crate) async fn wait_listed(gw: &Gateway, record_id: &str) -> Response {
     let query = format!("recordID={record_id}");
     eventually(&format!("recording {record_id} imported"), || async {
         gw.get("getRecordings", &query)
