@@ -76,7 +76,13 @@ fn fate(spool: &Path, name: &str, ino: u64) -> Option<Fate> {
         .into_iter()
         .flatten()
         .flatten()
-        .find(|e| e.metadata().is_ok_and(|m| m.is_file() && m.ino() == ino));
+        .find(|e| {
+            // Spool::fail keeps the name (or prefixes a stamp); the name as well as the inode,
+            // because a freed inode is soon reused (by a `.reason` file, for one).
+            let n = e.file_name().to_string_lossy().into_owned();
+            (n == name || n.ends_with(&format!("-{name}")))
+                && e.metadata().is_ok_and(|m| m.is_file() && m.ino() == ino)
+        });
     let Some(entry) = moved else {
         return Some(Fate::Imported);
     };

@@ -21,7 +21,7 @@ fn metadata_xml(record_id: &str, meeting_id: &str, start_ms: i64) -> String {
 }
 
 /// A spool tarball of one presentation recording.
-fn tarball(record_id: &str, meeting_id: &str, start_ms: i64) -> Vec<u8> {
+pub(crate) fn tarball(record_id: &str, meeting_id: &str, start_ms: i64) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     let mut add = |path: String, data: &[u8]| {
         let mut h = tar::Header::new_gnu();
@@ -40,7 +40,7 @@ fn tarball(record_id: &str, meeting_id: &str, start_ms: i64) -> Vec<u8> {
 }
 
 /// Drop a tarball into the spool as rsync does: written under a hidden name, then renamed.
-fn spool(gw: &Gateway, name: &str, bytes: &[u8]) {
+pub(crate) fn spool(gw: &Gateway, name: &str, bytes: &[u8]) {
     let dir = recordings_dir(gw).join("spool");
     std::fs::create_dir_all(&dir).unwrap();
     let hidden = dir.join(format!(".{name}.partial"));
@@ -48,7 +48,7 @@ fn spool(gw: &Gateway, name: &str, bytes: &[u8]) {
     std::fs::rename(hidden, dir.join(name)).unwrap();
 }
 
-fn recordings_dir(gw: &Gateway) -> PathBuf {
+pub(crate) fn recordings_dir(gw: &Gateway) -> PathBuf {
     gw.dir.join("recordings")
 }
 
@@ -56,7 +56,7 @@ fn exists(p: &Path) -> bool {
     p.exists()
 }
 
-async fn start(database_url: Option<&str>) -> Gateway {
+pub(crate) async fn start(database_url: Option<&str>) -> Gateway {
     let mut env = vec![("RECORDING_IMPORT_POLL_INTERVAL", "0.3")];
     if let Some(url) = database_url {
         env.push(("DATABASE_URL", url));
@@ -64,7 +64,7 @@ async fn start(database_url: Option<&str>) -> Gateway {
     Gateway::start(&env).await
 }
 
-async fn wait_listed(gw: &Gateway, record_id: &str) -> Response {
+pub(crate) async fn wait_listed(gw: &Gateway, record_id: &str) -> Response {
     let query = format!("recordID={record_id}");
     eventually(&format!("recording {record_id} imported"), || async {
         gw.get("getRecordings", &query)
