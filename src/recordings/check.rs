@@ -130,3 +130,69 @@ pub(crate) fn check(
     }
     Ok(json!({ "missing": missing, "misplaced": misplaced, "orphans": orphans }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recordings::model::PlaybackFormat;
+
+    fn row(record_id: &str, state: &str, published: bool) -> Recording {
+        Recording {
+            id: 1,
+            record_id: record_id.into(),
+            meeting_id: "m".into(),
+            name: None,
+            published,
+            protected: false,
+            state: Some(state.into()),
+            start_time_ms: None,
+            end_time_ms: None,
+            participants: None,
+            metadata: Vec::new(),
+            formats: vec![PlaybackFormat {
+                format: "presentation".into(),
+                url: String::new(),
+                length: None,
+                processing_time: None,
+                thumbnails: Vec::new(),
+            }],
+        }
+    }
+
+    fn mkdir(root: &Path, id: &str) {
+        std::fs::create_dir_all(root.join("presentation").join(id)).unwrap();
+    }
+
+    #[test]
+    fn hidden_names_and_rows_of_other_states_are_no_inconsistency() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (publ, unpubl) = (tmp.path().join("p"), tmp.path().join("u"));
+        mkdir(&publ, "ok");
+        mkdir(&unpubl, "ok"); // a second copy in the other dir: known, not an orphan
+        mkdir(&publ, ".staging-x"); // files.rs' hidden staging copy
+        mkdir(&unpubl, "gone"); // its row is `deleted`: known, not checked
+        let rows = [row("ok", "published", true), row("gone", "deleted", false)];
+        let r = check(&rows, &publ, &unpubl, Repairs::default()).unwrap();
+        assert_eq!(r, json!({ "missing": [], "misplaced": [], "orphans": [] }));
+    }
+
+    #[test]
+    fn an_unpublished_row_in_the_publish_dir_is_moved_by_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (publ, unpubl) = (tmp.path().join("p"), tmp.path().join("u"));
+        mkdir(&publ, "r");
+        let rows = [row("r", "unpublished", false)];
+        let fix = Repairs {
+            fix: true,
+            delete_orphans: false,
+        };
+        let r = check(&rows, &publ, &unpubl, fix).unwrap();
+        assert_eq!(r["misplaced"][0]["found"], "published");
+        assert_eq!(r["misplaced"][0]["fixed"], true);
+        assert!(unpubl.join("presentation/r").is_dir());
+        assert!(!publ.join("presentation/r").exists());
+        // Missing dirs altogether: nothing to compare, nothing found.
+        let none = check(&[], &tmp.path().join("x"), &tmp.path().join("y"), fix).unwrap();
+        assert_eq!(none["orphans"], json!([]));
+    }
+}
