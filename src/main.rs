@@ -1,6 +1,7 @@
 //! The `scalelite` binary: parse the command line, load the configuration, run the gateway,
 //! the simulators, or one of the operator commands (`servers`, `status`, `meetings`, `poll`:
-//! Scalelite's rake tasks, run against a running instance; see `scalelite::cli`).
+//! Scalelite's rake tasks; `recordings`: the recording commands), run against a running
+//! instance; see `scalelite::cli`).
 
 use clap::{Args, Parser, Subcommand};
 use scalelite::cli::{self, meetings, poll, servers, status, sync, Target};
@@ -76,6 +77,13 @@ enum Command {
         target: Connect,
         #[command(subcommand)]
         command: Option<MeetingsCommand>,
+    },
+    /// List, import, publish, unpublish, delete and check the recordings of a running instance.
+    Recordings {
+        #[command(flatten)]
+        target: Connect,
+        #[command(subcommand)]
+        command: cli::recordings::RecordingsCommand,
     },
     /// Ask a running instance to poll its servers now.
     Poll {
@@ -261,6 +269,7 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Command::Recordings { target, command } => cli::run_recordings(&target.target(), command),
         Command::Poll { target } => {
             cli::run(
                 &target.target(),

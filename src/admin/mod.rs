@@ -2,6 +2,7 @@
 //! load balancer's checksum; its auth errors are BBB XML envelopes (quirk Q21, reproduced).
 
 mod cli_api;
+mod recordings;
 mod servers;
 pub(crate) mod sync;
 mod tenants;
@@ -92,7 +93,7 @@ const ACTIONS: &[AdminAction] = &[
         methods: Methods::Post,
         handler: handler!(tenants::disabled),
     },
-    // Not Scalelite's: the calls behind the `scalelite` CLI (cli_api.rs, sync.rs).
+    // Not Scalelite's: the calls behind the `scalelite` CLI (cli_api.rs, sync.rs, recordings.rs).
     AdminAction {
         name: "getStatus",
         methods: Methods::Get,
@@ -117,6 +118,11 @@ const ACTIONS: &[AdminAction] = &[
         name: "syncServers",
         methods: Methods::Post,
         handler: handler!(sync::sync_servers),
+    },
+    AdminAction {
+        name: "checkRecordings",
+        methods: Methods::Post,
+        handler: handler!(recordings::check_recordings),
     },
 ];
 

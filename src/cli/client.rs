@@ -83,6 +83,38 @@ impl Admin {
         self.call(action, &Params::new(), Some(body)).await
     }
 
+    /// A BBB API call (`/bigbluebutton/api/<action>`) signed with the load balancer's secret:
+    /// the recording commands use the instance's own getRecordings, publishRecordings and
+    /// deleteRecordings. Returns the HTTP status and the raw XML.
+    pub async fn bbb_get(
+        &self,
+        action: &str,
+        query: &[(&str, &str)],
+    ) -> Result<(u16, Bytes), Failure> {
+        let mut params = Params::new();
+        for (k, v) in query {
+            params.insert(k, v);
+        }
+        let mut ep = Endpoint::resolve(&self.url)
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if let Some(host) = &self.host {
+            ep.authority = host.trim().to_string();
+        }
+        let base = format!("{}bigbluebutton/api/", ep.base_path);
+        let path = signed_path(&base, action, &params, &self.secret, self.algo);
+        self.exchange(&ep, &path, None)
+            .await
+            .map_err(|e| self.unreachable(&e))
+    }
+
+    fn unreachable(&self, e: &dyn std::fmt::Display) -> Failure {
+        Failure(format!(
+            "ERROR: cannot reach the scalelite instance at {}: {e} (is it running? see --url)",
+            self.url
+        ))
+    }
+
     async fn call(
         &self,
         action: &str,

@@ -1,5 +1,7 @@
 //! The `scalelite` command-line tools for operators: Scalelite's rake tasks for servers,
-//! status, meetings and poll (behaviour doc §10.1–§10.4), one module per command family.
+//! status, meetings and poll (behaviour doc §10.1–§10.4), and the recording commands
+//! (`recordings`: list, import, publish, unpublish, delete, check; how each reaches the
+//! instance is in its header), one module per command family.
 //!
 //! Design decision: the CLI never opens the store itself. It talks to a running instance's
 //! admin API (`--url`, default `http://127.0.0.1:<PORT>` with PORT from the config file and
@@ -14,8 +16,11 @@
 //! 2 for an unusable configuration (clap's usage errors exit with 2 as well).
 
 mod client;
+mod import;
 pub mod meetings;
 pub mod poll;
+pub mod recordings;
+mod recordings_xml;
 pub mod servers;
 pub mod status;
 pub mod sync;
@@ -60,6 +65,22 @@ where
     F: FnOnce(Admin) -> Fut,
     Fut: Future<Output = Outcome>,
 {
+    run_with_config(target, |admin, _| command(admin))
+}
+
+/// `scalelite recordings …` (see `recordings`): `import` also needs the configuration's spool.
+pub fn run_recordings(target: &Target, command: recordings::RecordingsCommand) -> ExitCode {
+    run_with_config(target, |admin, config| async move {
+        recordings::run(&admin, &config, command).await
+    })
+}
+
+/// [`run`], the command also given the configuration.
+fn run_with_config<F, Fut>(target: &Target, command: F) -> ExitCode
+where
+    F: FnOnce(Admin, Config) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
     let config = match load_config(target.config.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
@@ -71,7 +92,7 @@ where
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(command(admin)),
+                Ok(rt) => rt.block_on(command(admin, config)),
                 Err(e) => Err(Failure(format!("ERROR: {e}"))),
             }
         }

@@ -7,6 +7,7 @@
 //! failures `RecordingsError`.
 
 mod change;
+mod check;
 mod db_error;
 pub(crate) mod error;
 pub(crate) mod extracted;
@@ -33,8 +34,9 @@ pub(crate) use change::{
     delete, delete_targets, parse_protect, publish_targets, set_published, update_metadata,
     MetaChange,
 };
+pub(crate) use check::{check, Repairs};
 pub(crate) use db_error::RecordingsError;
-pub(crate) use filter::{ruby_split, RecordingFilter};
+pub(crate) use filter::{ruby_split, RecordingFilter, StateFilter};
 pub(crate) use importer::Importer;
 pub(crate) use index::get_recordings;
 pub(crate) use spool::{Outcome, Spool};
@@ -42,8 +44,6 @@ pub(crate) use xml::Links;
 // What the tests of the index build recordings with.
 #[cfg(test)]
 pub(crate) use change::PublishMove;
-#[cfg(test)]
-pub(crate) use filter::StateFilter;
 #[cfg(test)]
 pub(crate) use model::{ImportedFormat, Recording, Thumbnail};
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod bbb_scripts_upload;
 mod body_limit;
 mod checksum_matrix;
 mod cli;
+mod cli_recordings;
 mod cli_sync;
 mod failover;
 mod health;

@@ -74,7 +74,7 @@ fn exists(p: &Path) -> bool {
     p.exists()
 }
 
-async fn start(database_url: Option<&str>) -> Gateway {
+pub(crate) async fn start(database_url: Option<&str>) -> Gateway {
     let mut env = vec![("RECORDING_IMPORT_POLL_INTERVAL", "0.3")];
     if let Some(url) = database_url {
         env.push(("DATABASE_URL", url));
