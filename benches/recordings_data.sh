@@ -92,7 +92,7 @@ pg_script() { # case → pgbench script
     ids="ARRAY(SELECT generate_series($count - :o - 99, $count - :o)::bigint)"
     printf 'BEGIN;\nSET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n'
     echo "SELECT count(*) FROM recordings r WHERE $states;"
-    echo "SELECT $cols FROM recordings r WHERE $states $order LIMIT :lim OFFSET :o;"
+    echo "SELECT $cols FROM recordings r WHERE r.id IN (SELECT r.id FROM recordings r WHERE $states $order LIMIT :lim OFFSET :o) $order;"
     ;;
   esac
   echo "SELECT recording_id, key, value FROM metadata WHERE recording_id = ANY($ids) ORDER BY recording_id, id;"
@@ -142,7 +142,8 @@ while time.monotonic() < end:
                           args("published", "unpublished", "course", f"course-{rnd.randrange(1, courses)}")).fetchall()
     else:
         db.execute(f"SELECT count(*) FROM recordings r WHERE {states}", args("published", "unpublished")).fetchone()
-        rows = db.execute(f"SELECT {cols} FROM recordings r WHERE {states} {order} LIMIT COALESCE($3, -1) OFFSET $4",
+        rows = db.execute(f"SELECT {cols} FROM recordings r WHERE r.id IN (SELECT r.id FROM recordings r "
+                          f"WHERE {states} {order} LIMIT COALESCE($3, -1) OFFSET $4) {order}",
                           args("published", "unpublished", 100, offset + rnd.randrange(nurls))).fetchall()
     ids = json.dumps([r[0] for r in rows])
     db.execute("SELECT recording_id, key, value FROM metadata WHERE recording_id IN "
