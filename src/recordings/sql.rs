@@ -139,7 +139,7 @@ pub(super) fn epoch_ms(dialect: Dialect, column: &str) -> String {
 
 /// The order of getRecordings: newest first, NULL start times last (SQLite's natural order for
 /// DESC, asked for explicitly on PostgreSQL), record_id breaking ties so pages are stable. Both
-/// match the `scalelite_rs_recordings_order` index of their dialect.
+/// match the `scalelite_rs_recordings_page` index of their dialect.
 pub(super) fn order(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => "r.starttime DESC NULLS LAST, r.record_id",
