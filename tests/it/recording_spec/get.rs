@@ -108,7 +108,9 @@ async fn record_id_is_case_sensitive(pg: bool) {
     s.db.insert("abcdef-98", "m98", Some("published"), true, &[], &[])
         .await;
     let r = s.get("getRecordings", "recordID=ABCDEF-98").await;
-    r.assert_success().assert_key("noRecordings");
+    r.assert_success()
+        .assert_key("noRecordings")
+        .assert_xml("message", "There are not recordings for the meetings");
     assert_eq!(n(&r), 0, "{}", r.body);
 }
 

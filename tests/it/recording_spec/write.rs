@@ -24,7 +24,7 @@ async fn checksum_and_record_id_checked(pg: bool) {
         };
         s.get(action, query)
             .await
-            .assert_failed("missingParamRecordID", None);
+            .assert_failed("missingParamRecordID", Some("You must specify a recordID."));
     }
 }
 
@@ -36,7 +36,10 @@ async fn publish_refusals(pg: bool) {
         .await;
     s.get("publishRecordings", "recordID=r113")
         .await
-        .assert_failed("missingParamPublish", None);
+        .assert_failed(
+            "missingParamPublish",
+            Some("You must specify a publish value true or false."),
+        );
     s.get(
         "publishRecordings",
         "recordID=not-a-real-record-id&publish=true",
