@@ -32,6 +32,7 @@ mod metrics;
 mod multi_instance;
 mod persistence;
 mod poll_hysteresis;
+mod recording_spec;
 mod recordings;
 mod recordings_faults;
 mod recordings_faults_fs;
