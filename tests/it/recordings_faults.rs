@@ -161,17 +161,18 @@ fn dirs_under(root: &Path) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-/// 60 tarballs waiting (every third one with 3 MB of video) when the gateway starts; six
+/// 240 tarballs waiting (every third one with 3 MB of video) when the gateway starts; six
 /// times, once a random few have imported, it is SIGKILLed a random moment later (imports go
-/// on: more are waiting) and restarted on the same data and recording dirs.
+/// on: more are waiting) and restarted on the same data and recording dirs. So many that a
+/// fast machine cannot import them all between the six kills (60 could).
 async fn killed_again_and_again_mid_import(database_url: Option<&str>) {
     let root = tempfile::tempdir().unwrap();
     let dir = |name: &str| root.path().join(name);
     let room = "room-killed";
-    let recs: Vec<Rec> = (0..60)
+    let recs: Vec<Rec> = (0..240)
         .map(|i| {
             let big = if i % 3 == 0 { 3 << 20 } else { 128 << 10 };
-            Rec::new(&format!("k{i:02}"), big)
+            Rec::new(&format!("k{i:03}"), big)
         })
         .collect();
     for rec in &recs {
